@@ -1,0 +1,47 @@
+# Two commands: `make lab` (set up + open JupyterLab) and `make test` (set up + run every test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Which torch to install. With an NVIDIA driver present: the newest CUDA build in
+# range. Without one: the CPU-sized 2.13.0 pin (a local wheel on the course
+# machines; a range would pull several GB of CUDA packages for nothing).
+# Override on the command line, e.g. `make lab TORCH="torch>=2.5,<3"`.
+ifeq ($(shell command -v nvidia-smi 2>/dev/null),)
+TORCH ?= torch==2.13.0
+else
+TORCH ?= torch>=2.2,<3
+endif
+
+.PHONY: setup lab test test-fast clean-notebooks bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (INR course)" >/dev/null
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+# Unit tests, then every notebook under nbval in the `quick` profile.
+test: setup
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --durations=15
+
+# Unit tests only (seconds).
+test-fast: setup
+	$(BIN)/python -m pytest tests
+
+# Strip outputs and execution counts from every notebook before committing.
+clean-notebooks: setup
+	$(BIN)/python scripts/clean_notebooks.py notebooks
+
+bench: setup
+	$(BIN)/python -m helpers.bench
+
+clean:
+	rm -rf $(VENV) *.egg-info

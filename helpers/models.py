@@ -1,0 +1,161 @@
+"""Coordinate networks Φ: R^d -> R^c, all taking (..., d) and returning (..., c).
+
+- `Siren`: sine activations with the initialization of Sitzmann et al. 2020,
+  exactly as the authors' code: first layer W ~ U(-1/n, 1/n), hidden layers
+  W ~ U(-sqrt(6/n)/ω₀, sqrt(6/n)/ω₀), ω₀ multiplying (Wx + b), a linear last
+  layer initialized like a hidden one; biases keep PyTorch's default.
+- `MLP`: ReLU / tanh / ... MLP, optionally after an input encoding:
+  `PositionalEncoding` (NeRF) or `FourierFeatures` (Tancik et al. 2020).
+- `make_model(kind, ...)` builds any of them at the same width and depth.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .checks import check_last_dim
+
+
+class SineLayer(nn.Module):
+    """φ(x) = sin(ω₀ (W x + b))."""
+
+    def __init__(self, in_features: int, out_features: int, omega_0: float = 30.0, is_first: bool = False):
+        super().__init__()
+        self.omega_0, self.is_first = float(omega_0), is_first
+        self.linear = nn.Linear(in_features, out_features)
+        with torch.no_grad():
+            # First layer: U(-1/n, 1/n), so ω₀·Wx spans a few periods over x in [-1, 1].
+            # Hidden layers: U(±sqrt(6/n)/ω₀), so ω₀·Wx ~ N(0, 1)-like for arcsine inputs.
+            bound = 1.0 / in_features if is_first else math.sqrt(6.0 / in_features) / self.omega_0
+            self.linear.weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(self.omega_0 * self.linear(x))
+
+    def extra_repr(self) -> str:
+        return f"omega_0={self.omega_0}, is_first={self.is_first}"
+
+
+class Siren(nn.Module):
+    """Φ(x) = W_n (φ_{n-1} ∘ … ∘ φ_0)(x) + b_n.
+
+    `hidden_layers` counts the sine layers after the first one (as in the
+    authors' code), so the network has hidden_layers + 1 sine layers.
+    """
+
+    def __init__(self, in_features: int, out_features: int, hidden_features: int = 256,
+                 hidden_layers: int = 3, first_omega_0: float = 30.0, hidden_omega_0: float = 30.0,
+                 outermost_linear: bool = True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.first_omega_0, self.hidden_omega_0 = float(first_omega_0), float(hidden_omega_0)
+        layers = [SineLayer(in_features, hidden_features, first_omega_0, is_first=True)]
+        layers += [SineLayer(hidden_features, hidden_features, hidden_omega_0) for _ in range(hidden_layers)]
+        if outermost_linear:
+            last = nn.Linear(hidden_features, out_features)
+            with torch.no_grad():
+                bound = math.sqrt(6.0 / hidden_features) / hidden_omega_0
+                last.weight.uniform_(-bound, bound)
+            layers.append(last)
+        else:
+            layers.append(SineLayer(hidden_features, out_features, hidden_omega_0))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_last_dim(x, self.in_features)
+        return self.net(x)
+
+
+class PositionalEncoding(nn.Module):
+    """NeRF's γ(x) = (x, sin(2^k π x), cos(2^k π x)) for k = 0 … L-1."""
+
+    def __init__(self, in_features: int, num_frequencies: int = 10, include_input: bool = True):
+        super().__init__()
+        self.in_features, self.include_input = in_features, include_input
+        self.register_buffer("freqs", (2.0 ** torch.arange(num_frequencies)) * math.pi)
+        self.out_features = in_features * (2 * num_frequencies + int(include_input))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = (x[..., None] * self.freqs).flatten(-2)  # (..., d*L)
+        parts = [x] if self.include_input else []
+        return torch.cat(parts + [torch.sin(xf), torch.cos(xf)], dim=-1)
+
+
+class FourierFeatures(nn.Module):
+    """Gaussian Fourier features γ(x) = (cos 2πBx, sin 2πBx), B ~ N(0, σ²)."""
+
+    def __init__(self, in_features: int, num_features: int = 256, sigma: float = 10.0, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.in_features, self.sigma = in_features, sigma
+        self.register_buffer("B", torch.randn(in_features, num_features, generator=g) * sigma)
+        self.out_features = 2 * num_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        proj = 2 * math.pi * x @ self.B
+        return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1)
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "softplus": nn.Softplus, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+class MLP(nn.Module):
+    """An MLP with `hidden_layers + 1` hidden layers of `activation` and a linear output."""
+
+    def __init__(self, in_features: int, out_features: int, hidden_features: int = 256,
+                 hidden_layers: int = 3, activation: str = "relu", encoding: nn.Module | None = None):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        self.in_features, self.out_features, self.activation = in_features, out_features, activation
+        self.encoding = encoding
+        width_in = encoding.out_features if encoding is not None else in_features
+        layers, act = [], ACTIVATIONS[activation]
+        for i in range(hidden_layers + 1):
+            layers += [nn.Linear(width_in if i == 0 else hidden_features, hidden_features), act()]
+        layers.append(nn.Linear(hidden_features, out_features))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_last_dim(x, self.in_features)
+        return self.net(self.encoding(x) if self.encoding is not None else x)
+
+
+MODEL_KINDS = ("siren", "relu", "tanh", "relu_pe", "relu_ff")
+
+MODEL_LABELS = {"siren": "SIREN", "relu": "ReLU", "tanh": "tanh",
+                "relu_pe": "ReLU + pos. enc.", "relu_ff": "ReLU + Fourier feat."}
+
+
+def make_model(kind: str, in_features: int, out_features: int, hidden_features: int = 256,
+               hidden_layers: int = 3, *, first_omega_0: float = 30.0, hidden_omega_0: float = 30.0,
+               num_frequencies: int | None = None, ff_features: int | None = None,
+               ff_sigma: float = 10.0, seed: int | None = None) -> nn.Module:
+    """Build a coordinate network of the given kind; same width and depth for every kind.
+
+    kinds: 'siren', 'relu', 'tanh', 'relu_pe' (NeRF positional encoding with
+    `num_frequencies`, default 10 for 1-2D inputs and 6 above), 'relu_ff'
+    (Gaussian Fourier features, `ff_features` default hidden_features // 2, σ = `ff_sigma`).
+    `seed` (optional) re-seeds torch first, so each kind starts reproducibly.
+    """
+    if seed is not None:
+        torch.manual_seed(seed)
+    kw = dict(hidden_features=hidden_features, hidden_layers=hidden_layers)
+    if kind == "siren":
+        return Siren(in_features, out_features, first_omega_0=first_omega_0, hidden_omega_0=hidden_omega_0, **kw)
+    if kind in ("relu", "tanh"):
+        return MLP(in_features, out_features, activation=kind, **kw)
+    if kind == "relu_pe":
+        L = num_frequencies if num_frequencies is not None else (10 if in_features <= 2 else 6)
+        return MLP(in_features, out_features, encoding=PositionalEncoding(in_features, L), **kw)
+    if kind == "relu_ff":
+        m = ff_features if ff_features is not None else hidden_features // 2
+        return MLP(in_features, out_features, encoding=FourierFeatures(in_features, m, ff_sigma, seed or 0), **kw)
+    raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join(MODEL_KINDS)}")
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
