@@ -313,3 +313,52 @@ def test_evaluate_grid_orientation():
     vol = helpers.evaluate_grid(lambda x: x[:, 0] + 10 * x[:, 1] + 100 * x[:, 2], 5, chunk_size=7)
     ref = helpers.grid((5, 5, 5))
     assert np.allclose(vol, (ref[..., 0] + 10 * ref[..., 1] + 100 * ref[..., 2]).numpy(), atol=1e-4)
+
+
+# ---------------------------------------------------------------- closed-form SIREN derivatives
+def test_siren_closed_form_matches_autograd():
+    torch.manual_seed(0)
+    m = helpers.Siren(2, 1, hidden_features=64, hidden_layers=3, first_omega_0=30, hidden_omega_0=30).double()
+    x = torch.rand(300, 2, dtype=torch.float64) * 2 - 1
+    y, g, lap = helpers.siren_derivatives(m, x)
+    xr = x.clone().requires_grad_(True)
+    yr = m(xr)
+    gr = helpers.gradient(yr, xr)
+    assert torch.allclose(y, yr, atol=1e-12)
+    assert torch.allclose(g, gr, rtol=1e-9, atol=1e-9 * gr.abs().max().item())
+    assert torch.allclose(lap, helpers.divergence(gr, xr), rtol=1e-9, atol=1e-9 * lap.abs().max().item())
+
+
+def test_siren_closed_form_float32_within_1e_4_relative():
+    torch.manual_seed(1)
+    m = helpers.Siren(2, 1, hidden_features=256, hidden_layers=3)
+    x = helpers.grid((32, 32)).reshape(-1, 2)
+    y, g, lap = helpers.siren_derivatives(m, x)
+    xr = x.clone().requires_grad_(True)
+    gr = helpers.gradient(m(xr), xr)
+    lr = helpers.divergence(gr, xr)
+    assert ((g - gr).abs().max() / gr.abs().max()) < 1e-4
+    assert ((lap - lr).abs().max() / lr.abs().max()) < 1e-4
+
+
+def test_closed_form_is_trainable_and_multichannel():
+    torch.manual_seed(0)
+    m = helpers.Siren(3, 2, hidden_features=16, hidden_layers=1).double()
+    x = torch.rand(20, 3, dtype=torch.float64)
+    y, J, lap = helpers.siren_derivatives(m, x)
+    xr = x.clone().requires_grad_(True)
+    assert J.shape == (20, 2, 3) and lap.shape == (20, 2)
+    assert torch.allclose(J, helpers.jacobian(m(xr), xr), atol=1e-12)
+    # a loss on the gradient back-propagates to the weights with one plain backward
+    (J ** 2).sum().backward()
+    assert m.net[0].linear.weight.grad is not None and torch.isfinite(m.net[0].linear.weight.grad).all()
+
+
+def test_value_and_derivatives_dispatch():
+    torch.manual_seed(0)
+    relu = helpers.make_model("tanh", 2, 1, 16, 1).double()
+    x = torch.rand(10, 2, dtype=torch.float64)
+    y, g, lap = helpers.value_and_derivatives(relu, x)
+    assert g.shape == (10, 2) and lap.shape == (10, 1)
+    with pytest.raises(TypeError, match="Siren"):
+        helpers.siren_derivatives(relu, x)
