@@ -79,7 +79,7 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
         schedule="cosine", lr_min_factor: float = 0.05, data_range: float | None = None,
         log_every: int | None = None, eval_fn=None, eval_every: int | None = None,
         progress: bool | None = None, desc: str | None = None, live_plot: bool = False,
-        grad_clip: float | None = None, weight_decay: float = 0.0) -> History:
+        grad_clip: float | None = None, weight_decay: float = 0.0, stop_at_psnr: float | None = None) -> History:
     """Train `model` in place and return its History.
 
     coords, target : (N, d) and (N, c) tensors on the model's device (or use `sampler`).
@@ -90,10 +90,13 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
     eval_fn        : callable(model) -> {name: float}, logged every `eval_every` steps and at the end.
     progress       : tqdm bar; default on, except under CI / nbval.
     live_plot      : redraw the loss (and PSNR) curve in the notebook while training.
+    stop_at_psnr   : stop at the first logged step whose PSNR reaches this (needs data_range).
     Raises TrainingDiverged at the first logged step whose loss is NaN or infinite.
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if stop_at_psnr is not None and data_range is None:
+        raise ValueError("stop_at_psnr needs data_range (e.g. 1.0 for images in [0, 1])")
     if sampler is None:
         if coords is None or target is None:
             raise ValueError("fit needs coords and target, or a sampler(step) -> (coords, target)")
@@ -152,6 +155,8 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
             bar.set_postfix({"loss": f"{value:.3g}", **({"psnr": f"{hist.psnr[-1]:.1f}"} if hist.psnr else {})})
             if live is not None:
                 live.update(hist)
+            if stop_at_psnr is not None and hist.psnr[-1] >= stop_at_psnr:
+                break
         if eval_fn is not None and (step % eval_every == 0 or step == steps):
             for k, v in eval_fn(model).items():
                 hist.metrics.setdefault(k, []).append((step, float(v)))

@@ -362,3 +362,13 @@ def test_value_and_derivatives_dispatch():
     assert g.shape == (10, 2) and lap.shape == (10, 1)
     with pytest.raises(TypeError, match="Siren"):
         helpers.siren_derivatives(relu, x)
+
+
+def test_fit_stops_at_psnr_target():
+    torch.manual_seed(0)
+    coords, values = helpers.flatten(torch.linspace(0, 1, 16)[:, None] * torch.ones(16)[None, :])
+    m = helpers.Siren(2, 1, hidden_features=32, hidden_layers=1)
+    h = helpers.fit(m, coords, values, steps=500, data_range=1.0, stop_at_psnr=25, log_every=1, progress=False)
+    assert h.final_psnr >= 25 and h.step[-1] < 500
+    with pytest.raises(ValueError, match="data_range"):
+        helpers.fit(m, coords, values, steps=5, stop_at_psnr=25, progress=False)
