@@ -1,0 +1,174 @@
+"""Fitting one image with several coordinate networks, and comparing their derivatives.
+
+Used by notebook 05 (slide "Experiments: Image Representation"):
+  fit_models       fit each kind of `make_model` (same width and depth) to one image
+  derivative_maps  ∇ₓΦ and ΔΦ of a fitted network on a pixel grid, in bounded memory
+  correlation      Pearson correlation of two maps (e.g. ΔΦ against the discrete Laplacian)
+  fine_grid        pixel centres of the same picture f times finer (resolution agnosticism)
+  resample         bicubic / bilinear / nearest interpolation at any coordinates (the classical baseline)
+  results_table    final PSNR / SSIM / parameters / seconds of fit_models as text
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .coords import flatten, grid, to_grid
+from .diffops import value_and_derivatives
+from .fitting import History, evaluate, fit, map_chunks
+from .metrics import psnr, ssim
+from .models import MODEL_LABELS, count_parameters, make_model
+
+
+@dataclass
+class FitResult:
+    """One fitted network and how it did on the image it was fitted to."""
+
+    kind: str
+    model: torch.nn.Module
+    history: History
+    image: torch.Tensor   # Φ on the pixel grid, (H, W) or (H, W, C), on the CPU
+    psnr: float           # dB over the whole image
+    ssim: float
+    params: int
+    seconds: float        # wall time of the fit
+
+    @property
+    def label(self) -> str:
+        return MODEL_LABELS.get(self.kind, self.kind)
+
+
+def _as_image(image) -> torch.Tensor:
+    t = image.detach().float().cpu() if torch.is_tensor(image) else torch.as_tensor(np.asarray(image), dtype=torch.float32)
+    if t.ndim not in (2, 3) or (t.ndim == 3 and t.shape[-1] not in (1, 3, 4)) or min(t.shape[:2]) < 2:
+        raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1, 3, 4, got {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError("the image contains NaN or inf values")
+    return t
+
+
+def fit_models(image, kinds, *, hidden_features: int, hidden_layers: int, steps: int, lr=1e-3,
+               data_range: float = 1.0, device=None, seed: int = 0, model_kwargs: dict | None = None,
+               **fit_kwargs) -> dict:
+    """Fit one network of each kind in `kinds` to `image` and return {kind: FitResult}.
+
+    Every network has the same width and depth and starts from `seed`. `lr` is
+    one learning rate for all or a dict {kind: lr}; `model_kwargs` are passed
+    to `make_model` (e.g. first_omega_0), `fit_kwargs` to `helpers.fit`.
+    PSNR and SSIM are measured on the whole pixel grid after the fit.
+    """
+    img = _as_image(image)
+    kinds = list(kinds)
+    if not kinds:
+        raise ValueError("kinds is empty: name at least one model kind, e.g. ['siren', 'relu']")
+    shape = img.shape[:2]
+    coords, values = flatten(img, device=device, spatial_dims=2)
+    results = {}
+    for kind in kinds:
+        rate = lr[kind] if isinstance(lr, dict) else lr
+        model = make_model(kind, 2, values.shape[1], hidden_features, hidden_layers, seed=seed,
+                           **(model_kwargs or {})).to(device)
+        t0 = time.perf_counter()
+        hist = fit(model, coords, values, steps=steps, lr=rate, data_range=data_range,
+                   desc=MODEL_LABELS.get(kind, kind), **fit_kwargs)
+        seconds = time.perf_counter() - t0
+        out = to_grid(evaluate(model, coords), shape).cpu()
+        ref = img.squeeze(-1) if img.ndim == 3 and img.shape[-1] == 1 else img
+        results[kind] = FitResult(kind, model, hist, out, psnr(out, ref, data_range=data_range),
+                                  ssim(out, ref, data_range=data_range), count_parameters(model), seconds)
+    return results
+
+
+def derivative_maps(model: torch.nn.Module, shape, device=None, chunk_size: int = 16384):
+    """(∇ₓΦ (H, W, 2), ΔΦ (H, W)) of a scalar network on the pixel grid of `shape`, on the CPU.
+
+    Coordinates as `helpers.flatten`: rows then columns, spanning [-1, 1], so
+    the maps are in the units of `helpers.signals.image_gradient` / `image_laplacian`.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 2 or min(shape) < 2:
+        raise ValueError(f"shape must be (H, W) with H, W >= 2, got {shape}")
+    if getattr(model, "out_features", 1) != 1:
+        raise ValueError(f"derivative_maps needs a scalar (gray) network, this one has {model.out_features} outputs")
+
+    def fn(x):
+        _, g, lap = value_and_derivatives(model, x, laplacian=True)
+        return g, lap
+
+    g, lap = map_chunks(fn, grid(shape, device=device), chunk_size)
+    return g.cpu(), lap.squeeze(-1).cpu()
+
+
+def correlation(a, b) -> float:
+    """Pearson correlation of two equally shaped maps (1 = same up to scale and offset).
+
+    A constant map (e.g. the Laplacian of a ReLU network, zero almost everywhere)
+    has no direction to agree with: its correlation is reported as 0.
+    """
+    x = (a.detach().float().cpu() if torch.is_tensor(a) else torch.as_tensor(np.asarray(a), dtype=torch.float32))
+    y = (b.detach().float().cpu() if torch.is_tensor(b) else torch.as_tensor(np.asarray(b), dtype=torch.float32))
+    if x.shape != y.shape:
+        raise ValueError(f"correlation needs maps of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.numel() < 2:
+        raise ValueError("correlation needs at least two values")
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError("correlation got NaN or inf values")
+    x, y = x.flatten().double(), y.flatten().double()
+    x, y = x - x.mean(), y - y.mean()
+    den = float(x.norm() * y.norm())
+    return 0.0 if den == 0.0 else float((x @ y) / den)
+
+
+def results_table(results: dict, data_range: float = 1.0) -> str:
+    """A text table: model, final PSNR, SSIM, parameters, fit seconds and seconds per step."""
+    lines = [f"{'model':22s} {'PSNR [dB]':>10s} {'SSIM':>6s} {'params':>8s} {'fit [s]':>8s} {'ms/step':>8s}",
+             f"(PSNR and SSIM over the whole image, data range [0, {data_range:g}])"]
+    for r in results.values():
+        steps = r.history.step[-1] if r.history.step else 1
+        lines.append(f"{r.label:22s} {r.psnr:10.2f} {r.ssim:6.3f} {r.params:8d} {r.seconds:8.1f} "
+                     f"{1000 * r.seconds / steps:8.1f}")
+    return "\n".join(lines)
+
+
+def fine_grid(shape, factor: int, device=None) -> torch.Tensor:
+    """Coordinates (H·f, W·f, 2) of the pixel centres of the same picture sampled `factor` times finer.
+
+    The frame is `helpers.flatten`'s for the coarse (H, W) image: coarse pixel i
+    sits at -1 + 2i/(H-1). A resize to (H·f, W·f) (e.g. `load_image(size=...)`)
+    puts fine pixel j at the picture position (j + ½)/(H·f), i.e. coarse index
+    (j + ½)/f - ½; so a network fitted on the coarse grid and queried here can be
+    compared pixel by pixel with the finer image. The outermost fine pixels lie
+    slightly outside [-1, 1].
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 2 or min(shape) < 2:
+        raise ValueError(f"shape must be (H, W) with H, W >= 2, got {shape}")
+    if int(factor) != factor or factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    factor = int(factor)
+    axes = []
+    for n in shape:
+        i = (torch.arange(n * factor, dtype=torch.float32, device=device) + 0.5) / factor - 0.5
+        axes.append(-1.0 + 2.0 * i / (n - 1))
+    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
+
+
+def resample(image, coords: torch.Tensor, mode: str = "bicubic") -> torch.Tensor:
+    """Classical interpolation of `image` (H, W) or (H, W, C) at `coords` (..., 2) in its flatten frame.
+
+    mode: 'nearest', 'bilinear' or 'bicubic' (torch's grid_sample, border padding).
+    The baseline a network queried between its training pixels is compared with.
+    """
+    img = _as_image(image)
+    if mode not in ("nearest", "bilinear", "bicubic"):
+        raise ValueError(f"unknown mode {mode!r}; use 'nearest', 'bilinear' or 'bicubic'")
+    if not torch.is_tensor(coords) or coords.shape[-1] != 2:
+        raise ValueError(f"coords must be a tensor shaped (..., 2), got {getattr(coords, 'shape', type(coords))}")
+    chw = (img[None] if img.ndim == 2 else img.permute(2, 0, 1)).unsqueeze(0)     # (1, C, H, W)
+    g = coords.detach().float().cpu().reshape(1, -1, 1, 2).flip(-1)               # grid_sample wants (x, y)
+    out = torch.nn.functional.grid_sample(chw, g, mode=mode, padding_mode="border", align_corners=True)
+    out = out[0, :, :, 0].T.reshape(*coords.shape[:-1], chw.shape[1])             # (..., C)
+    return out.squeeze(-1) if img.ndim == 2 else out
