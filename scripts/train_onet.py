@@ -1,0 +1,106 @@
+"""Train the Occupancy Network checkpoint shipped in data/onet_checkpoint.pt.
+
+The documented command (CPU, about 20 minutes on a busy 2-core machine):
+
+    .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt
+
+It draws the training shapes (helpers.shapes, seed 0) and the held-out shapes
+(seed 1), trains with helpers.fit and the slide's loss (helpers.onet), reports
+the held-out IoU and writes the checkpoint (float16 weights) plus a markdown
+notes file next to it (data/onet_checkpoint.notes.md, copied into
+data/README.md by data/build.py).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import helpers as H  # noqa: E402
+from helpers import onet, shapes  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="data/onet_checkpoint.pt")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-shapes", type=int, default=1024)
+    ap.add_argument("--test-shapes", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--k", type=int, default=512, help="query points per shape and step")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--near-fraction", type=float, default=0.0)
+    ap.add_argument("--c-dim", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=64, help="decoder width")
+    ap.add_argument("--enc-hidden", type=int, default=32, help="encoder width")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
+    ap.add_argument("--device", default=None, help="cuda / mps / cpu (default: best available)")
+    args = ap.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rt = H.setup(seed=args.seed, profile="full", device=args.device)
+    command = "python scripts/train_onet.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    t0 = time.perf_counter()
+    train = shapes.make_shapes(args.train_shapes, seed=args.seed, device=rt.device)
+    test = shapes.make_shapes(args.test_shapes, seed=args.seed + 1, device=rt.device)
+    t_data = time.perf_counter() - t0
+    print(f"data: {len(train)} training shapes (seed {args.seed}), {len(test)} held-out (seed {args.seed + 1}) "
+          f"in {t_data:.0f} s", flush=True)
+
+    torch.manual_seed(args.seed)
+    model = onet.OccupancyNetwork(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden).to(rt.device)
+    print(onet.summary(model), flush=True)
+    g = torch.Generator(device=rt.device).manual_seed(args.seed)
+    sampler = onet.make_sampler(train, args.batch, args.k, near_fraction=args.near_fraction, generator=g)
+
+    def eval_fn(m):
+        ious, _ = onet.heldout_iou(m, test, n_points=16384, seed=123)
+        m.train()  # heldout_iou switches to eval mode; fit keeps training afterwards
+        print(f"  held-out IoU {ious.mean():.3f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        return {"iou": ious.mean().item()}
+
+    t1 = time.perf_counter()
+    hist = H.fit(model, sampler=sampler, loss_fn=onet.loss_fn, steps=args.steps, lr=args.lr,
+                 eval_fn=eval_fn, eval_every=max(1, args.steps // 6), progress=False, log_every=50)
+    t_train = time.perf_counter() - t1
+    ious, _ = onet.heldout_iou(model, test, n_points=100_000, seed=0)
+    print(f"final loss {hist.final_loss:.2f}, held-out IoU {ious.mean():.4f} (median {ious.median():.4f})")
+
+    out = Path(args.out)
+    meta = dict(command=command, seed=args.seed, device=str(rt.device), threads=torch.get_num_threads(),
+                steps=args.steps, batch=args.batch, k=args.k, lr=args.lr, near_fraction=args.near_fraction,
+                train_shapes=args.train_shapes, test_shapes=args.test_shapes,
+                data_seconds=round(t_data), train_seconds=round(t_train),
+                heldout_iou=round(ious.mean().item(), 4), final_loss=round(hist.final_loss, 3),
+                torch=torch.__version__, platform=platform.platform(), weights="float16")
+    onet.save_checkpoint(model, out, meta)
+    half = onet.load_checkpoint(out, rt.device)[0]
+    ious_half, _ = onet.heldout_iou(half, test, n_points=100_000, seed=0)
+    n_params = H.count_parameters(model)
+    notes = out.with_suffix(".notes.md")
+    notes.write_text(f"""### `{out.name}`
+
+Occupancy Network (notebook 02) trained on procedural shapes by the project's own code.
+
+- command: `{command}` (from the repository root, course venv)
+- seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1})
+- device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
+- training: {args.steps} steps of {args.batch} shapes x {args.k} uniform query points, 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine; {t_train / 60:.1f} min (+ {t_data / 60:.1f} min to build the shapes)
+- model: {n_params:,} parameters (c_dim {args.c_dim}, encoder width {args.enc_hidden}, decoder width {args.hidden}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
+- final training loss: {hist.final_loss:.2f} (BCE summed over {args.k} points, averaged over shapes)
+- held-out IoU ({args.test_shapes} shapes of seed {args.seed + 1}, 100k uniform points, τ = 0.2): {ious_half.mean():.3f} mean, {ious_half.median():.3f} median (float16 weights; float32: {ious.mean():.3f})
+- size: {out.stat().st_size:,} bytes
+""")
+    print(notes.read_text())
+
+
+if __name__ == "__main__":
+    main()
