@@ -87,7 +87,7 @@ def plot_zoom(signals: dict, rate: int, start: float = 0.0, duration: float = 0.
     ax.set_xlabel("time [ms]")
     ax.set_ylabel("amplitude")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=9, ncol=len(signals))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     ax.set_title(title or f"zoom: {duration * 1000:.0f} ms from {start:.2f} s")
     if own:
         fig.tight_layout()

@@ -65,6 +65,29 @@ def frame_psnr(pred, target, data_range: float = 1.0) -> np.ndarray:
     return np.array([psnr(a, b, data_range=data_range) for a, b in zip(p, t)])
 
 
+class AxisScale(torch.nn.Module):
+    """Φ(s ⊙ x): a model that sees its coordinates scaled per axis by `scale`.
+
+    A SIREN's first layer starts with frequencies up to ω₀ along *every* axis;
+    scaling an axis by s < 1 gives that axis the bandwidth ω₀·s instead, e.g.
+    a slower clock along t for a clip with few frames. Parameters are the
+    wrapped model's (the scale is a fixed buffer).
+    """
+
+    def __init__(self, model: torch.nn.Module, scale):
+        super().__init__()
+        s = torch.as_tensor(scale, dtype=torch.float32).flatten()
+        if s.numel() == 0 or not torch.isfinite(s).all() or (s <= 0).any():
+            raise ValueError(f"scale must be positive finite numbers, one per axis, got {scale}")
+        self.model = model
+        self.register_buffer("scale", s)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.scale.numel():
+            raise ValueError(f"coords must be shaped (..., {self.scale.numel()}) to match scale, got {tuple(x.shape)}")
+        return self.model(x * self.scale)
+
+
 def width_for_params(kind: str, in_features: int, out_features: int, target_params: int,
                      hidden_layers: int = 3, max_width: int = 4096, **kwargs) -> int:
     """The hidden width at which `make_model(kind, ...)` has the parameter count closest to `target_params`.

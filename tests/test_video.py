@@ -80,3 +80,14 @@ def test_animate_returns_html():
         video.animate({"a": clip, "b": clip[:2]})
     with pytest.raises(ValueError, match="empty"):
         video.animate({})
+
+
+def test_axis_scale_scales_each_axis():
+    wrapped = video.AxisScale(Affine(), [0.5, 1.0, 2.0])
+    x = torch.ones(4, 3)
+    assert torch.allclose(wrapped(x), torch.tensor([0.5, 1.0, 2.0]) * 0.25 + 0.5)
+    assert H.count_parameters(wrapped) == 1
+    with pytest.raises(ValueError, match="positive"):
+        video.AxisScale(Affine(), [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="match scale"):
+        wrapped(torch.ones(4, 2))
