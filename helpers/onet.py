@@ -208,7 +208,8 @@ def heldout_iou(model, shapes, n_points: int = 32768, n_obs: int = 300, noise: f
 def save_checkpoint(model, path, meta: dict | None = None, half: bool = True):
     """Weights (float16 if `half`, to keep the file small), the model config and metadata."""
     state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    torch.save({"config": model.config, "state_dict": state, "meta": dict(meta or {})}, path)
+    plain = {k: (v if isinstance(v, (int, float, bool)) or v is None else str(v)) for k, v in (meta or {}).items()}
+    torch.save({"config": model.config, "state_dict": state, "meta": plain}, path)
 
 
 def load_checkpoint(path, device=None) -> tuple[OccupancyNetwork, dict]:
