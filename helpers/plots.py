@@ -1,4 +1,8 @@
-"""Figures that every notebook shares: image grids, curves, spectra, audio, meshes, widgets."""
+"""Figures that every notebook shares: image grids, curves, spectra, audio, meshes, widgets.
+
+The `show_*` / `plot_*` functions display their figure themselves and return
+None, so a call as the last line of a cell does not show the figure twice.
+"""
 from __future__ import annotations
 
 import math
@@ -43,7 +47,6 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.2
         fig.suptitle(suptitle)
     fig.tight_layout()
     plt.show()
-    return fig
 
 
 def plot_histories(histories: dict, metric: str = "psnr", x: str = "step", ax=None, title: str | None = None):
@@ -69,6 +72,7 @@ def plot_histories(histories: dict, metric: str = "psnr", x: str = "step", ax=No
     if own:
         fig.tight_layout()
         plt.show()
+        return None
     return ax
 
 
@@ -106,7 +110,6 @@ def plot_spectra(signals: dict, rate: float | None = None, size: float = 3.2):
             ax.axis("off")
     fig.tight_layout()
     plt.show()
-    return fig
 
 
 def show_audio(signals: dict, rate: int, players: bool = True, max_points: int = 20000):
@@ -128,7 +131,6 @@ def show_audio(signals: dict, rate: int, players: bool = True, max_points: int =
         for name, s in signals.items():
             print(name)
             display(Audio(np.clip(to_numpy(s).squeeze(), -1, 1), rate=rate, normalize=False))
-    return fig
 
 
 def plot_mesh(ax, vertices, faces, color=(0.65, 0.72, 0.85), elev: float = 20, azim: float = -60,
@@ -167,7 +169,6 @@ def show_meshes(meshes: dict, views=((20, -60),), size: float = 3.5, up: str = "
             plot_mesh(ax, v, f, elev=elev, azim=azim, title=name if r == 0 else None)
     fig.tight_layout()
     plt.show()
-    return fig
 
 
 def show_points(points, ax=None, title=None, s: float = 2.0, up: str = "y", elev=20, azim=-60):
@@ -187,6 +188,7 @@ def show_points(points, ax=None, title=None, s: float = 2.0, up: str = "y", elev
         ax.set_title(title, fontsize=10)
     if own:
         plt.show()
+        return None
     return ax
 
 
@@ -206,4 +208,3 @@ def explore(draw, static: dict | None = None, **sliders):
     draw(**(static or defaults))
     ui = widgets.interactive(draw, {"manual": True, "manual_name": "redraw"}, **sliders)
     display(ui)
-    return ui
