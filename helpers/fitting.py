@@ -57,6 +57,9 @@ class History:
 
 
 def _quiet() -> bool:
+    """No progress bars under CI / nbval or in the quick profile."""
+    if os.environ.get("INR_PROFILE", "").strip().lower() == "quick":
+        return True
     return any(os.environ.get(k, "").lower() in {"1", "true", "yes"} for k in ("CI", "INR_NBVAL"))
 
 
@@ -88,7 +91,7 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
     schedule       : 'cosine' (to lr·lr_min_factor), 'constant', or callable(optimizer) -> scheduler.
     data_range     : if given, PSNR of the batch MSE is logged (only meaningful for the MSE loss).
     eval_fn        : callable(model) -> {name: float}, logged every `eval_every` steps and at the end.
-    progress       : tqdm bar; default on, except under CI / nbval.
+    progress       : tqdm bar; default on, except under CI / nbval or INR_PROFILE=quick.
     live_plot      : redraw the loss (and PSNR) curve in the notebook while training.
     stop_at_psnr   : stop at the first logged step whose PSNR reaches this (needs data_range).
     Raises TrainingDiverged at the first logged step whose loss is NaN or infinite.
