@@ -163,6 +163,7 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
         if eval_fn is not None and (step % eval_every == 0 or step == steps):
             for k, v in eval_fn(model).items():
                 hist.metrics.setdefault(k, []).append((step, float(v)))
+            model.train()  # eval_fn may switch to eval mode (batch norm!); training goes on in train mode
         bar.update(1)
     bar.close()
     model.eval()

@@ -372,3 +372,20 @@ def test_fit_stops_at_psnr_target():
     assert h.final_psnr >= 25 and h.step[-1] < 500
     with pytest.raises(ValueError, match="data_range"):
         helpers.fit(m, coords, values, steps=5, stop_at_psnr=25, progress=False)
+
+
+def test_fit_returns_to_train_mode_after_eval_fn():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
+    coords, values = helpers.flatten(torch.rand(8, 8))
+    modes = []
+
+    def loss_fn(model, x, y):
+        modes.append(model.training)
+        return ((model(x) - y) ** 2).mean()
+
+    def eval_fn(model):
+        model.eval()
+        return {}
+
+    helpers.fit(net, coords, values, steps=6, loss_fn=loss_fn, eval_fn=eval_fn, eval_every=2, progress=False)
+    assert all(modes), modes
