@@ -23,19 +23,20 @@ def _check(y: torch.Tensor, x: torch.Tensor) -> None:
                          "outside torch.no_grad()")
 
 
-def gradient(y: torch.Tensor, x: torch.Tensor, create_graph: bool = True) -> torch.Tensor:
+def gradient(y: torch.Tensor, x: torch.Tensor, create_graph: bool = True, retain_graph: bool | None = None):
     """∇ₓy for a scalar field y of shape (..., 1) or (...); returns (..., d)."""
     _check(y, x)
     if y.ndim == x.ndim and y.shape[-1] != 1:
         raise ValueError(f"gradient needs a scalar output (..., 1), got {tuple(y.shape)}; use jacobian()")
-    (g,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=create_graph)
+    (g,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=create_graph, retain_graph=retain_graph)
     return g
 
 
 def jacobian(y: torch.Tensor, x: torch.Tensor, create_graph: bool = True) -> torch.Tensor:
     """∂yᵢ/∂xⱼ for y (..., c); returns (..., c, d), one backward pass per output channel."""
     _check(y, x)
-    rows = [gradient(y[..., i:i + 1], x, create_graph=create_graph) for i in range(y.shape[-1])]
+    c = y.shape[-1]  # keep the graph alive until the last channel's backward pass
+    rows = [gradient(y[..., i:i + 1], x, create_graph, retain_graph=create_graph or i < c - 1) for i in range(c)]
     return torch.stack(rows, dim=-2)
 
 
@@ -45,9 +46,9 @@ def divergence(v: torch.Tensor, x: torch.Tensor, create_graph: bool = True) -> t
     if v.shape[-1] != x.shape[-1]:
         raise ValueError(f"divergence needs v with as many components as x has dimensions: "
                          f"v {tuple(v.shape)}, x {tuple(x.shape)}")
-    div = 0.0
-    for i in range(x.shape[-1]):
-        div = div + gradient(v[..., i:i + 1], x, create_graph=create_graph)[..., i:i + 1]
+    div, d = 0.0, x.shape[-1]
+    for i in range(d):  # keep the graph alive until the last component's backward pass
+        div = div + gradient(v[..., i:i + 1], x, create_graph, retain_graph=create_graph or i < d - 1)[..., i:i + 1]
     return div
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .checks import check_finite, check_nonempty
-from .diffops import gradient
+from .diffops import value_and_derivatives
 from .fitting import map_chunks
 
 #: The loss weights of the SIREN authors' code (sdf_loss in loss_functions.py), with α = 100 in ψ.
@@ -144,9 +144,9 @@ def sdf_loss(model, coords: torch.Tensor, target: torch.Tensor, weights: dict | 
     if not torch.is_tensor(target) or target.shape != (coords.shape[0], d + 1):
         raise ValueError(f"target must be shaped (N, d + 1) = ({coords.shape[0]}, {d + 1}): normals then an "
                          f"on-surface flag, as surface_sampler returns; got {tuple(getattr(target, 'shape', ()))}")
-    x = coords if coords.requires_grad else coords.detach().clone().requires_grad_(True)
-    phi = model(x)
-    grad = gradient(phi, x)
+    # Φ and ∇ₓΦ together: closed form for a SIREN (the loss then needs one plain backward,
+    # not a double backward), autograd for other networks.
+    phi, grad, _ = value_and_derivatives(model, coords, laplacian=False)
     terms = sdf_terms(phi, grad, target, alpha=alpha, normal=normal)
     contrib = {k: w.get(k, 0.0) * v for k, v in terms.items()}
     loss = sum(contrib.values())
@@ -164,11 +164,15 @@ def make_sdf_loss(weights: dict | None = None, alpha: float = AUTHORS_ALPHA, nor
 # ----------------------------------------------------------------------------- evaluation
 def field_and_gradient(model, coords: torch.Tensor, chunk_size: int = 16384):
     """Φ (N, 1) and ∇ₓΦ (N, d) at coords (N, d), in chunks, detached (bounded memory)."""
+    from .models import Siren
+
+    # the closed form needs no graph at all; autograd (other networks) needs one per chunk
+    grad_mode = torch.no_grad if isinstance(model, Siren) else torch.enable_grad
+
     def fn(c):
-        with torch.enable_grad():
-            x = c.detach().clone().requires_grad_(True)
-            phi = model(x)
-            return phi, gradient(phi, x, create_graph=False)
+        with grad_mode():
+            phi, grad, _ = value_and_derivatives(model, c, laplacian=False)
+            return phi, grad
 
     return map_chunks(fn, coords, chunk_size)
 

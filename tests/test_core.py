@@ -389,3 +389,16 @@ def test_fit_returns_to_train_mode_after_eval_fn():
 
     helpers.fit(net, coords, values, steps=6, loss_fn=loss_fn, eval_fn=eval_fn, eval_every=2, progress=False)
     assert all(modes), modes
+
+
+def test_derivatives_without_graph_in_2d():
+    """create_graph=False (evaluation) works for several input dimensions and output channels."""
+    m = helpers.Siren(2, 2, 16, 1).double()
+    x = torch.rand(30, 2, dtype=torch.float64).requires_grad_(True)
+    y = m(x)
+    J = helpers.jacobian(y, x, create_graph=False)
+    s = m(x)[:, :1]
+    lap = helpers.laplacian(s, x, create_graph=False)
+    _, _, lap_cf = helpers.siren_derivatives(m, x.detach())
+    assert J.shape == (30, 2, 2) and not lap.requires_grad
+    assert torch.allclose(lap, lap_cf[:, :1], atol=1e-9)
