@@ -27,7 +27,7 @@ import torch
 
 from .checks import check_finite
 from .coords import grid
-from .diffops import gradient, laplacian
+from .diffops import value_and_derivatives
 from .fitting import map_chunks
 from .metrics import psnr
 
@@ -47,8 +47,8 @@ def gradient_loss(model, coords: torch.Tensor, target: torch.Tensor):
     Returns (loss, {"grad_mse": loss}) for `helpers.fit(..., loss_fn=gradient_loss)`.
     """
     _rows_match(coords, target, coords.shape[-1], "gradient")
-    x = coords.detach().clone().requires_grad_(True)
-    grad_phi = gradient(model(x), x)  # (N, d), graph kept: the loss is differentiated again
+    # closed form for a SIREN (one plain backward for the loss), autograd for other networks
+    _, grad_phi, _ = value_and_derivatives(model, coords, laplacian=False)  # (N, d)
     loss = ((grad_phi - target) ** 2).sum(-1).mean()
     return loss, {"grad_mse": loss.detach()}
 
@@ -59,8 +59,7 @@ def laplacian_loss(model, coords: torch.Tensor, target: torch.Tensor):
     Returns (loss, {"laplacian_mse": loss}) for `helpers.fit(..., loss_fn=laplacian_loss)`.
     """
     _rows_match(coords, target, 1, "Laplacian")
-    x = coords.detach().clone().requires_grad_(True)
-    lap_phi = laplacian(model(x), x)  # (N, 1), graph kept
+    _, _, lap_phi = value_and_derivatives(model, coords)  # (N, 1); closed form for a SIREN
     loss = ((lap_phi - target) ** 2).mean()
     return loss, {"laplacian_mse": loss.detach()}
 
@@ -68,19 +67,18 @@ def laplacian_loss(model, coords: torch.Tensor, target: torch.Tensor):
 def derivatives(model, shape, device=None, chunk_size: int = 8192):
     """Φ, ∇ₓΦ and ΔΦ of `model` on the grid of `shape` (H, W): tensors (H, W), (H, W, 2), (H, W).
 
-    Computed in chunks with autograd (no graph kept), for pictures and checks.
+    Computed in chunks (closed form for a SIREN, autograd otherwise), for pictures and checks.
     """
+    from .models import Siren
+
     coords = grid(shape, device=device)
+    grad_mode = torch.no_grad if isinstance(model, Siren) else torch.enable_grad  # autograd needs a graph
 
     def fn(c):
-        x = c.clone().requires_grad_(True)
-        y = model(x)
-        g = gradient(y, x, create_graph=True)
-        lap = laplacian(y, x)  # create_graph=False would free the graph between the two components (diffops)
-        return y, g, lap
+        with grad_mode():
+            return value_and_derivatives(model, c)
 
-    with torch.enable_grad():
-        y, g, lap = map_chunks(fn, coords, chunk_size)
+    y, g, lap = map_chunks(fn, coords, chunk_size)
     return y[..., 0], g, lap[..., 0]
 
 
