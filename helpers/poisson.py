@@ -47,7 +47,6 @@ def gradient_loss(model, coords: torch.Tensor, target: torch.Tensor):
     Returns (loss, {"grad_mse": loss}) for `helpers.fit(..., loss_fn=gradient_loss)`.
     """
     _rows_match(coords, target, coords.shape[-1], "gradient")
-    # closed form for a SIREN (one plain backward for the loss), autograd for other networks
     _, grad_phi, _ = value_and_derivatives(model, coords, laplacian=False)  # (N, d)
     loss = ((grad_phi - target) ** 2).sum(-1).mean()
     return loss, {"grad_mse": loss.detach()}

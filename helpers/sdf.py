@@ -144,8 +144,7 @@ def sdf_loss(model, coords: torch.Tensor, target: torch.Tensor, weights: dict | 
     if not torch.is_tensor(target) or target.shape != (coords.shape[0], d + 1):
         raise ValueError(f"target must be shaped (N, d + 1) = ({coords.shape[0]}, {d + 1}): normals then an "
                          f"on-surface flag, as surface_sampler returns; got {tuple(getattr(target, 'shape', ()))}")
-    # Φ and ∇ₓΦ together: closed form for a SIREN (the loss then needs one plain backward,
-    # not a double backward), autograd for other networks.
+    # Φ and ∇ₓΦ by autograd (for ∇ₓΦ alone its double backward beats the closed form)
     phi, grad, _ = value_and_derivatives(model, coords, laplacian=False)
     terms = sdf_terms(phi, grad, target, alpha=alpha, normal=normal)
     contrib = {k: w.get(k, 0.0) * v for k, v in terms.items()}
@@ -164,13 +163,8 @@ def make_sdf_loss(weights: dict | None = None, alpha: float = AUTHORS_ALPHA, nor
 # ----------------------------------------------------------------------------- evaluation
 def field_and_gradient(model, coords: torch.Tensor, chunk_size: int = 16384):
     """Φ (N, 1) and ∇ₓΦ (N, d) at coords (N, d), in chunks, detached (bounded memory)."""
-    from .models import Siren
-
-    # the closed form needs no graph at all; autograd (other networks) needs one per chunk
-    grad_mode = torch.no_grad if isinstance(model, Siren) else torch.enable_grad
-
     def fn(c):
-        with grad_mode():
+        with torch.enable_grad():  # ∇ₓΦ by autograd, one chunk's graph at a time
             phi, grad, _ = value_and_derivatives(model, c, laplacian=False)
             return phi, grad
 
