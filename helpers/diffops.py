@@ -120,9 +120,17 @@ def _siren_forward_mode(layers, x: torch.Tensor, laplacian: bool):
             dz = (J.reshape(n * d, -1) @ Wt).reshape(n, d, -1)
             lap_z = L @ Wt if laplacian else None
         s, c = torch.sin(z), torch.cos(z)
-        if laplacian:
-            L = -s * dz.square().sum(1) + (c * lap_z if lap_z is not None else 0.0)
-        h, J = s, dz * c[:, None, :]
+        if not torch.is_grad_enabled():                    # evaluation: in place, half the memory traffic
+            if laplacian:
+                L = dz.square().sum(1).mul_(s).neg_()
+                if lap_z is not None:
+                    L.addcmul_(c, lap_z)
+            J = dz * c[:, None, :] if J is None else dz.mul_(c[:, None, :])
+        else:                                              # training through it: autograd needs the originals
+            if laplacian:
+                L = -s * dz.square().sum(1) + (c * lap_z if lap_z is not None else 0.0)
+            J = dz * c[:, None, :]
+        h = s
     W = layers[-1].weight.t()
     y = torch.addmm(layers[-1].bias, h, W)                 # (n, c)
     grad = (J.reshape(n * d, -1) @ W).reshape(n, d, -1).transpose(1, 2)  # (n, c, d)

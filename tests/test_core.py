@@ -402,3 +402,14 @@ def test_derivatives_without_graph_in_2d():
     _, _, lap_cf = helpers.siren_derivatives(m, x.detach())
     assert J.shape == (30, 2, 2) and not lap.requires_grad
     assert torch.allclose(lap, lap_cf[:, :1], atol=1e-9)
+
+
+def test_closed_form_no_grad_path_matches_graph_path():
+    torch.manual_seed(0)
+    m = helpers.Siren(3, 2, hidden_features=32, hidden_layers=2).double()
+    x = torch.rand(5000, 3, dtype=torch.float64) * 2 - 1  # > one chunk
+    with_graph = helpers.siren_derivatives(m, x)
+    with torch.no_grad():
+        in_place = helpers.siren_derivatives(m, x, chunk_size=777)
+    for a, b in zip(with_graph, in_place):
+        assert torch.allclose(a.detach(), b, rtol=1e-10, atol=1e-10)
