@@ -1,8 +1,9 @@
 """Train the Occupancy Network checkpoint shipped in data/onet_checkpoint.pt.
 
-The documented command (CPU, about 20 minutes on a busy 2-core machine):
+The command that made the shipped checkpoint (CPU, one thread: about 70 minutes):
 
-    .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt
+    .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt \
+        --steps 22000 --train-shapes 4096 --near-fraction 0.5
 
 It draws the training shapes (helpers.shapes, seed 0) and the held-out shapes
 (seed 1), trains with helpers.fit and the slide's loss (helpers.onet), reports
@@ -93,7 +94,7 @@ Occupancy Network (notebook 02) trained on procedural shapes by the project's ow
 - command: `{command}` (from the repository root, course venv)
 - seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1})
 - device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
-- training: {args.steps} steps of {args.batch} shapes x {args.k} uniform query points, 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine; {t_train / 60:.1f} min (+ {t_data / 60:.1f} min to build the shapes)
+- training: {args.steps} steps of {args.batch} shapes x {args.k} query points ({args.near_fraction:.0%} near the surface, N(0, 0.05²) off surface samples; the rest uniform in the box), 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine; {t_train / 60:.1f} min (+ {t_data / 60:.1f} min to build the shapes)
 - model: {n_params:,} parameters (c_dim {args.c_dim}, encoder width {args.enc_hidden}, decoder width {args.hidden}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
 - final training loss: {hist.final_loss:.2f} (BCE summed over {args.k} points, averaged over shapes)
 - held-out IoU ({args.test_shapes} shapes of seed {args.seed + 1}, 100k uniform points, τ = 0.2): {ious_half.mean():.3f} mean, {ious_half.median():.3f} median (float16 weights; float32: {ious.mean():.3f})
