@@ -61,3 +61,22 @@ def test_fit_lowers_loss_and_checkpoint_roundtrip(tmp_path):
     assert torch.allclose(m.eval()(p, x), m2(p, x), atol=0.05)   # float16 weights
     ious, _ = onet.heldout_iou(m2, s, n_points=2048, n_obs=64)
     assert ious.shape == (2,) and ((ious >= 0) & (ious <= 1)).all()
+
+
+def test_training_script_writes_a_loadable_checkpoint(tmp_path):
+    # the documented command, scaled down: it must run end to end and write checkpoint + notes
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "train_onet.py"
+    spec = importlib.util.spec_from_file_location("train_onet", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "onet.pt"
+    mod.main(["--out", str(out), "--steps", "3", "--train-shapes", "4", "--test-shapes", "2", "--batch", "2",
+              "--k", "64", "--threads", "0"])
+    model, meta = onet.load_checkpoint(out)
+    assert meta["steps"] == 3 and meta["near_fraction"] == 0.5 and meta["weights"] == "float16"
+    assert H.count_parameters(model) == 156_545
+    notes = out.with_suffix(".notes.md").read_text()
+    assert "held-out IoU" in notes and "50% near the surface" in notes
