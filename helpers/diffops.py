@@ -67,8 +67,9 @@ def laplacian(y: torch.Tensor, x: torch.Tensor, create_graph: bool = True) -> to
 # products per layer, instead of a backward pass plus one double backward
 # per input dimension (autograd). This wins wherever ΔΦ is needed; for ∇Φ
 # alone inside a training loss autograd's double backward is as cheap or
-# cheaper (measured by `python -m helpers.bench`), so losses on ∇Φ use autograd. The result is an ordinary differentiable
-# function of the weights: a loss on ∇Φ or ΔΦ needs one plain backward.
+# cheaper (measured by `python -m helpers.bench`), so losses on ∇Φ use
+# autograd. The result is an ordinary differentiable function of the
+# weights: a loss on ∇Φ or ΔΦ needs one plain backward.
 # ---------------------------------------------------------------------------
 
 def _siren_layers(model):
@@ -137,23 +138,29 @@ def _siren_forward_mode(layers, x: torch.Tensor, laplacian: bool):
     return y, grad, (L @ W if laplacian else None)
 
 
-def value_and_derivatives(model, x: torch.Tensor, laplacian: bool = True):
+def value_and_derivatives(model, x: torch.Tensor, laplacian: bool = True, create_graph: bool = True):
     """(Φ, ∇ₓΦ, ΔΦ) for any coordinate network, by the fastest exact route.
 
     With `laplacian`, a Siren takes the closed form (5x faster than autograd's
     double backward on a CPU, see helpers.bench); everything else, and ∇ₓΦ
     alone, takes autograd (x is cloned with requires_grad). Shapes as
-    `siren_derivatives`. The graph is kept, so the results can sit in a loss.
+    `siren_derivatives`. With `create_graph` the graph is kept, so the results
+    can sit in a loss; `create_graph=False` is for pictures and metrics: it
+    works under torch.no_grad() too, keeps no graph and returns detached tensors.
     """
     if laplacian and _siren_layers(model) is not None:
-        return siren_derivatives(model, x, laplacian)
-    x = x.detach().clone().requires_grad_(True)
-    y = model(x)
-    grad = jacobian(y, x) if y.shape[-1] > 1 else gradient(y, x)
-    lap = None
-    if laplacian:
-        g = grad if y.shape[-1] == 1 else None
-        if g is None:
-            raise ValueError("autograd Laplacian here supports scalar outputs only; use laplacian() per channel")
-        lap = divergence(g, x)
+        with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):  # no graph: the in-place path
+            return siren_derivatives(model, x, laplacian)
+    with torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        y = model(x)
+        keep = create_graph or laplacian  # the Laplacian differentiates ∇ₓΦ once more
+        grad = jacobian(y, x, keep) if y.shape[-1] > 1 else gradient(y, x, keep)
+        lap = None
+        if laplacian:
+            if y.shape[-1] != 1:
+                raise ValueError("autograd Laplacian here supports scalar outputs only; use laplacian() per channel")
+            lap = divergence(grad, x, create_graph)
+    if not create_graph:
+        y, grad, lap = (t.detach() if t is not None else None for t in (y, grad, lap))
     return y, grad, lap

@@ -94,10 +94,7 @@ def derivative_maps(model: torch.nn.Module, shape, device=None, chunk_size: int 
     if getattr(model, "out_features", 1) != 1:
         raise ValueError(f"derivative_maps needs a scalar (gray) network, this one has {model.out_features} outputs")
 
-    def fn(x):
-        _, g, lap = value_and_derivatives(model, x, laplacian=True)
-        return g, lap
-
+    fn = lambda x: value_and_derivatives(model, x, create_graph=False)[1:]  # noqa: E731
     g, lap = map_chunks(fn, grid(shape, device=device), chunk_size)
     return g.cpu(), lap.squeeze(-1).cpu()
 

@@ -68,16 +68,8 @@ def derivatives(model, shape, device=None, chunk_size: int = 8192):
 
     Computed in chunks (closed form for a SIREN, autograd otherwise), for pictures and checks.
     """
-    from .models import Siren
-
-    coords = grid(shape, device=device)
-    grad_mode = torch.no_grad if isinstance(model, Siren) else torch.enable_grad  # autograd needs a graph
-
-    def fn(c):
-        with grad_mode():
-            return value_and_derivatives(model, c)
-
-    y, g, lap = map_chunks(fn, coords, chunk_size)
+    fn = lambda c: value_and_derivatives(model, c, create_graph=False)  # noqa: E731
+    y, g, lap = map_chunks(fn, grid(shape, device=device), chunk_size)
     return y[..., 0], g, lap[..., 0]
 
 

@@ -163,12 +163,8 @@ def make_sdf_loss(weights: dict | None = None, alpha: float = AUTHORS_ALPHA, nor
 # ----------------------------------------------------------------------------- evaluation
 def field_and_gradient(model, coords: torch.Tensor, chunk_size: int = 16384):
     """Φ (N, 1) and ∇ₓΦ (N, d) at coords (N, d), in chunks, detached (bounded memory)."""
-    def fn(c):
-        with torch.enable_grad():  # ∇ₓΦ by autograd, one chunk's graph at a time
-            phi, grad, _ = value_and_derivatives(model, c, laplacian=False)
-            return phi, grad
-
-    return map_chunks(fn, coords, chunk_size)
+    return map_chunks(lambda c: value_and_derivatives(model, c, laplacian=False, create_graph=False)[:2],
+                      coords, chunk_size)
 
 
 def eikonal_residual(model, coords: torch.Tensor, chunk_size: int = 16384) -> torch.Tensor:
