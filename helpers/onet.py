@@ -118,7 +118,10 @@ class CBNDecoder(nn.Module):
 class OccupancyNetwork(nn.Module):
     """f_θ(p, x): logits of occupancy; `conditioned=False` ignores x (the unconditional baseline)."""
 
-    def __init__(self, c_dim: int = 64, enc_hidden: int = 32, dec_hidden: int = 64, enc_blocks: int = 4,
+    # Defaults = the shipped checkpoint. The encoder is the bottleneck at small widths: every pooled
+    # (global) feature is only enc_hidden wide. Doubling it (32 -> 64, code 64 -> 128) lifted the held-out
+    # IoU after 6,000 steps from ~0.65 to 0.72 for 1.4x the time per step; a wider decoder cost 2.7x.
+    def __init__(self, c_dim: int = 128, enc_hidden: int = 64, dec_hidden: int = 64, enc_blocks: int = 4,
                  dec_blocks: int = 5, conditioned: bool = True):
         super().__init__()
         self.config = dict(c_dim=c_dim, enc_hidden=enc_hidden, dec_hidden=dec_hidden, enc_blocks=enc_blocks,

@@ -1,16 +1,16 @@
 """Train the Occupancy Network checkpoint shipped in data/onet_checkpoint.pt.
 
 The command that made the shipped checkpoint (its defaults are that recipe; on the
-2-core course CPU with one thread: 59 minutes of training + 4 minutes to build the shapes):
+2-core course CPU with one thread: 85 minutes of training + 4 minutes to build the shapes):
 
     .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt \
-        --steps 22000 --train-shapes 4096 --near-fraction 0.5
+        --enc-hidden 64 --c-dim 128 --steps 24000 --evals 8
 
-It draws the training shapes (helpers.shapes, seed 0) and the held-out shapes
-(seed 1), trains with helpers.fit and the slide's loss (helpers.onet), reports
-the held-out IoU and writes the checkpoint (float16 weights) plus a markdown
-notes file next to it (data/onet_checkpoint.notes.md, copied into
-data/README.md by data/build.py).
+It draws the training shapes (helpers.shapes, seed 0), the held-out shapes
+(seed 1) and validation shapes (seed 2, printed during training), trains with
+helpers.fit and the slide's loss (helpers.onet), reports the held-out IoU and
+writes the checkpoint (float16 weights) plus a markdown notes file next to it
+(data/onet_checkpoint.notes.md, copied into data/README.md by data/build.py).
 """
 from __future__ import annotations
 
@@ -34,17 +34,18 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train-shapes", type=int, default=4096)
     ap.add_argument("--test-shapes", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=22000)
+    ap.add_argument("--steps", type=int, default=24000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--k", type=int, default=512, help="query points per shape and step")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--near-fraction", type=float, default=0.5,
                     help="share of query points drawn near the surface (the rest uniform in the box)")
-    ap.add_argument("--c-dim", type=int, default=64)
+    ap.add_argument("--c-dim", type=int, default=128)
     ap.add_argument("--hidden", type=int, default=64, help="decoder width")
-    ap.add_argument("--enc-hidden", type=int, default=32, help="encoder width")
+    ap.add_argument("--enc-hidden", type=int, default=64, help="encoder width")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     ap.add_argument("--device", default=None, help="cuda / mps / cpu (default: best available)")
+    ap.add_argument("--evals", type=int, default=8, help="held-out evaluations (and checkpoint saves) during training")
     args = ap.parse_args(argv)
 
     if args.threads:
@@ -54,9 +55,10 @@ def main(argv=None):
     t0 = time.perf_counter()
     train = shapes.make_shapes(args.train_shapes, seed=args.seed, device=rt.device)
     test = shapes.make_shapes(args.test_shapes, seed=args.seed + 1, device=rt.device)
+    val = shapes.make_shapes(args.test_shapes, seed=args.seed + 2, device=rt.device)  # monitors training
     t_data = time.perf_counter() - t0
     print(f"data: {len(train)} training shapes (seed {args.seed}), {len(test)} held-out (seed {args.seed + 1}) "
-          f"in {t_data:.0f} s", flush=True)
+          f"and {len(val)} validation (seed {args.seed + 2}) in {t_data:.0f} s", flush=True)
 
     torch.manual_seed(args.seed)
     model = onet.OccupancyNetwork(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden).to(rt.device)
@@ -64,20 +66,25 @@ def main(argv=None):
     g = torch.Generator(device=rt.device).manual_seed(args.seed)
     sampler = onet.make_sampler(train, args.batch, args.k, near_fraction=args.near_fraction, generator=g)
 
+    out = Path(args.out)
+
     def eval_fn(m):
+        ious_val, _ = onet.heldout_iou(m, val, n_points=16384, seed=123)
         ious, _ = onet.heldout_iou(m, test, n_points=16384, seed=123)
+        onet.save_checkpoint(m, out, dict(command=command, partial=True))  # a usable file if the run is cut short
         m.train()  # heldout_iou switches to eval mode; fit keeps training afterwards
-        print(f"  held-out IoU {ious.mean():.3f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
-        return {"iou": ious.mean().item()}
+        print(f"  IoU validation {ious_val.mean():.3f}, held-out {ious.mean():.3f}  "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        return {"iou": ious.mean().item(), "iou_val": ious_val.mean().item()}
 
     t1 = time.perf_counter()
     hist = H.fit(model, sampler=sampler, loss_fn=onet.loss_fn, steps=args.steps, lr=args.lr,
-                 eval_fn=eval_fn, eval_every=max(1, args.steps // 6), progress=False, log_every=50)
+                 eval_fn=eval_fn, eval_every=max(1, args.steps // max(1, args.evals)), progress=False,
+                 log_every=50)
     t_train = time.perf_counter() - t1
     ious, _ = onet.heldout_iou(model, test, n_points=100_000, seed=0)
     print(f"final loss {hist.final_loss:.2f}, held-out IoU {ious.mean():.4f} (median {ious.median():.4f})")
 
-    out = Path(args.out)
     meta = dict(command=command, seed=args.seed, device=str(rt.device), threads=torch.get_num_threads(),
                 steps=args.steps, batch=args.batch, k=args.k, lr=args.lr, near_fraction=args.near_fraction,
                 train_shapes=args.train_shapes, test_shapes=args.test_shapes,
@@ -97,7 +104,7 @@ Occupancy Network (notebook 02) trained on procedural shapes by the project's ow
 - seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1})
 - device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
 - training: {args.steps} steps of {args.batch} shapes x {args.k} query points ({args.near_fraction:.0%} near the surface, N(0, 0.05²) off surface samples; the rest uniform in the box), 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine; {t_train / 60:.1f} min (+ {t_data / 60:.1f} min to build the shapes)
-- model: {n_params:,} parameters (c_dim {args.c_dim}, encoder width {args.enc_hidden}, decoder width {args.hidden}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
+- model: {n_params:,} parameters (c_dim {model.config['c_dim']}, encoder width {model.config['enc_hidden']}, decoder width {model.config['dec_hidden']}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
 - final training loss: {hist.final_loss:.2f} (BCE summed over {args.k} points, averaged over shapes)
 - held-out IoU ({args.test_shapes} shapes of seed {args.seed + 1}, 100k uniform points, τ = 0.2): {ious_half.mean():.3f} mean, {ious_half.median():.3f} median (float16 weights; float32: {ious.mean():.3f})
 - size: {out.stat().st_size:,} bytes

@@ -77,6 +77,6 @@ def test_training_script_writes_a_loadable_checkpoint(tmp_path):
               "--k", "64", "--threads", "0"])
     model, meta = onet.load_checkpoint(out)
     assert meta["steps"] == 3 and meta["near_fraction"] == 0.5 and meta["weights"] == "float16"
-    assert H.count_parameters(model) == 156_545
+    assert H.count_parameters(model) == 314_817
     notes = out.with_suffix(".notes.md").read_text()
     assert "held-out IoU" in notes and "50% near the surface" in notes
