@@ -3,8 +3,7 @@
 The command that made the shipped checkpoint (its defaults are that recipe; on the
 2-core course CPU with one thread: 85 minutes of training + 4 minutes to build the shapes):
 
-    .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt \
-        --enc-hidden 64 --c-dim 128 --steps 24000 --evals 8
+    .venv/bin/python scripts/train_onet.py --out data/onet_checkpoint.pt --enc-hidden 64 --c-dim 128 --steps 24000 --evals 8
 
 It draws the training shapes (helpers.shapes, seed 0), the held-out shapes
 (seed 1) and validation shapes (seed 2, printed during training), trains with
@@ -40,9 +39,10 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--near-fraction", type=float, default=0.5,
                     help="share of query points drawn near the surface (the rest uniform in the box)")
-    ap.add_argument("--c-dim", type=int, default=128)
-    ap.add_argument("--hidden", type=int, default=64, help="decoder width")
-    ap.add_argument("--enc-hidden", type=int, default=64, help="encoder width")
+    # widths default to helpers.onet.OccupancyNetwork's, which are the shipped checkpoint's (one place to change)
+    ap.add_argument("--c-dim", type=int, default=None, help="shape code size")
+    ap.add_argument("--hidden", type=int, default=None, help="decoder width")
+    ap.add_argument("--enc-hidden", type=int, default=None, help="encoder width")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     ap.add_argument("--device", default=None, help="cuda / mps / cpu (default: best available)")
     ap.add_argument("--evals", type=int, default=8, help="held-out evaluations (and checkpoint saves) during training")
@@ -61,7 +61,8 @@ def main(argv=None):
           f"and {len(val)} validation (seed {args.seed + 2}) in {t_data:.0f} s", flush=True)
 
     torch.manual_seed(args.seed)
-    model = onet.OccupancyNetwork(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden).to(rt.device)
+    widths = dict(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden)
+    model = onet.OccupancyNetwork(**{k: v for k, v in widths.items() if v is not None}).to(rt.device)
     print(onet.summary(model), flush=True)
     g = torch.Generator(device=rt.device).manual_seed(args.seed)
     sampler = onet.make_sampler(train, args.batch, args.k, near_fraction=args.near_fraction, generator=g)
