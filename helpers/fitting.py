@@ -5,7 +5,9 @@ the loss is the MSE between Φ(coords) and target; pass `loss_fn(model, coords,
 target)` for anything else (gradients, Laplacians, SDF terms): it returns a
 scalar or (scalar, {term name: tensor}). Batches are either the whole data
 (full batch), random subsets of `batch_size` rows, or whatever `sampler(step)`
-returns.
+returns. The default, batch_size='auto', is full batch except for large data
+fitted with the MSE loss on a CPU, where random batches of 2^14 rows reach a
+given PSNR several times sooner in wall-clock time (see `auto_batch_size`).
 """
 from __future__ import annotations
 
@@ -67,6 +69,27 @@ def _mse_loss(model, coords, target):
     return ((model(coords) - target) ** 2).mean()
 
 
+# Rows per step for batch_size='auto'. A CPU step costs time in proportion to its rows, so
+# on a CPU many cheap noisy steps beat few exact ones: cameraman 256², SIREN 3x256, reached
+# 40 dB in 166 s with batches of 2^14 against 674 s full batch (one thread, see README).
+# A GPU step costs about the same for any batch up to ~10^5 rows, so full batch stays.
+AUTO_BATCH = {"cpu": 2 ** 14}
+AUTO_BATCH_ACCELERATOR = 2 ** 18
+
+
+def auto_batch_size(n_rows: int, device) -> int | None:
+    """batch_size='auto': None (full batch) up to twice the device's batch, else that batch."""
+    b = AUTO_BATCH.get(torch.device(device).type, AUTO_BATCH_ACCELERATOR)
+    return None if n_rows <= 2 * b else b
+
+
+def _psnr_all(model, coords, target, data_range):
+    """PSNR of Φ over all of coords (chunked, no graph): the check behind stop_at_psnr with batches."""
+    mse = ((evaluate(model, coords) - target) ** 2).mean().item()
+    model.train()
+    return psnr_from_mse(mse, data_range)
+
+
 def _make_schedule(opt, schedule, steps, lr_min_factor):
     if schedule in (None, "constant"):
         return None
@@ -78,7 +101,7 @@ def _make_schedule(opt, schedule, steps, lr_min_factor):
 
 
 def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torch.Tensor | None = None, *,
-        steps: int, lr: float = 1e-3, loss_fn=None, batch_size: int | None = None, sampler=None,
+        steps: int, lr: float = 1e-3, loss_fn=None, batch_size: int | str | None = "auto", sampler=None,
         schedule="cosine", lr_min_factor: float = 0.05, data_range: float | None = None,
         log_every: int | None = None, eval_fn=None, eval_every: int | None = None,
         progress: bool | None = None, desc: str | None = None, live_plot: bool = False,
@@ -87,17 +110,24 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
 
     coords, target : (N, d) and (N, c) tensors on the model's device (or use `sampler`).
     loss_fn        : callable(model, coords, target) -> loss or (loss, {name: term}); default MSE.
-    batch_size     : random rows per step (None: full batch). sampler(step) -> (coords, target) overrides.
+    batch_size     : random rows per step; None: full batch; 'auto' (default): full batch, except with
+                     the MSE loss on more than 2·2^14 rows on a CPU (2·2^18 on a GPU), which get
+                     random batches of 2^14 (2^18): see `auto_batch_size`. A custom loss_fn gets full
+                     batch, since its rows may not be independent. sampler(step) -> (coords, target) overrides.
+    data_range     : if given, PSNR of the batch MSE is logged (only meaningful for the MSE loss); with
+                     random batches it is a noisy estimate of the whole data's.
     schedule       : 'cosine' (to lr·lr_min_factor), 'constant', or callable(optimizer) -> scheduler.
-    data_range     : if given, PSNR of the batch MSE is logged (only meaningful for the MSE loss).
     eval_fn        : callable(model) -> {name: float}, logged every `eval_every` steps and at the end.
     progress       : tqdm bar; default on, except under CI / nbval or INR_PROFILE=quick.
     live_plot      : redraw the loss (and PSNR) curve in the notebook while training.
-    stop_at_psnr   : stop at the first logged step whose PSNR reaches this (needs data_range).
+    stop_at_psnr   : stop at the first logged step whose PSNR reaches this (needs data_range); with random
+                     batches the PSNR over all rows is checked first, so a lucky batch does not stop it.
     Raises TrainingDiverged at the first logged step whose loss is NaN or infinite.
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if not (batch_size is None or batch_size == "auto" or (isinstance(batch_size, int) and batch_size >= 1)):
+        raise ValueError(f"batch_size must be a positive int, None (full batch) or 'auto', got {batch_size!r}")
     if stop_at_psnr is not None and data_range is None:
         raise ValueError("stop_at_psnr needs data_range (e.g. 1.0 for images in [0, 1])")
     if sampler is None:
@@ -109,8 +139,12 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
         if coords.shape[0] != target.shape[0]:
             raise ValueError(f"coords has {coords.shape[0]} rows but target has {target.shape[0]}; "
                              "flatten both with helpers.flatten so each coordinate has its value")
+        if batch_size == "auto":
+            batch_size = auto_batch_size(coords.shape[0], coords.device) if loss_fn is None else None
         if batch_size is not None and batch_size >= coords.shape[0]:
             batch_size = None
+    elif batch_size == "auto":
+        batch_size = None
     loss_fn = loss_fn or _mse_loss
     log_every = log_every or max(1, steps // 200)
     eval_every = eval_every or max(1, steps // 10)
@@ -158,7 +192,8 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
             bar.set_postfix({"loss": f"{value:.3g}", **({"psnr": f"{hist.psnr[-1]:.1f}"} if hist.psnr else {})})
             if live is not None:
                 live.update(hist)
-            if stop_at_psnr is not None and hist.psnr[-1] >= stop_at_psnr:
+            if stop_at_psnr is not None and hist.psnr[-1] >= stop_at_psnr and (
+                    batch_size is None or _psnr_all(model, coords, target, data_range) >= stop_at_psnr):
                 break
         if eval_fn is not None and (step % eval_every == 0 or step == steps):
             for k, v in eval_fn(model).items():

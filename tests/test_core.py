@@ -374,6 +374,69 @@ def test_fit_stops_at_psnr_target():
         helpers.fit(m, coords, values, steps=5, stop_at_psnr=25, progress=False)
 
 
+class _RowCounter(torch.nn.Module):
+    """A tiny model that records how many rows each training forward pass sees."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin, self.rows = torch.nn.Linear(2, 1), []
+
+    def forward(self, x):
+        if self.training:
+            self.rows.append(x.shape[0])
+        return self.lin(x)
+
+
+def test_fit_auto_batch_policy(monkeypatch):
+    assert helpers.auto_batch_size(2 ** 15, "cpu") is None            # up to 2·2^14 rows: full batch
+    assert helpers.auto_batch_size(2 ** 15 + 1, "cpu") == 2 ** 14
+    assert helpers.auto_batch_size(256 * 256, "cuda") is None         # a GPU step costs about the same
+    assert helpers.auto_batch_size(2 ** 20, "cuda") == 2 ** 18
+    monkeypatch.setitem(helpers.fitting.AUTO_BATCH, "cpu", 16)
+    coords, values = helpers.flatten(torch.rand(8, 8))                # 64 rows > 2·16
+    m = _RowCounter()
+    helpers.fit(m, coords, values, steps=3, progress=False)
+    assert m.rows == [16, 16, 16]
+    m = _RowCounter()  # a custom loss may need all rows together: full batch
+    helpers.fit(m, coords, values, steps=2, progress=False, loss_fn=lambda mm, x, y: ((mm(x) - y) ** 2).mean())
+    assert m.rows == [64, 64]
+    m = _RowCounter()
+    helpers.fit(m, coords, values, steps=2, progress=False, batch_size=None)
+    assert m.rows == [64, 64]
+    for bad in ("all", 0, -5):
+        with pytest.raises(ValueError, match="batch_size must be"):
+            helpers.fit(m, coords, values, steps=2, progress=False, batch_size=bad)
+
+
+def test_fit_stop_at_psnr_with_batches_checks_all_rows(monkeypatch):
+    """With random batches a lucky batch must not end training: the whole data decides."""
+    coords, values = helpers.flatten(torch.linspace(0, 1, 16)[:, None] * torch.ones(16)[None, :])
+    monkeypatch.setitem(helpers.fitting.AUTO_BATCH, "cpu", 64)  # 256 rows -> batches of 64
+    torch.manual_seed(0)
+    m = helpers.Siren(2, 1, hidden_features=32, hidden_layers=1)
+    h = helpers.fit(m, coords, values, steps=500, data_range=1.0, stop_at_psnr=25, log_every=1, progress=False)
+    assert h.step[-1] < 500 and helpers.psnr(helpers.evaluate(m, coords), values, data_range=1.0) >= 25
+    calls = []
+    monkeypatch.setattr(helpers.fitting, "_psnr_all", lambda *a: calls.append(1) or 0.0)  # "the whole is far off"
+    torch.manual_seed(0)
+    m = helpers.Siren(2, 1, hidden_features=32, hidden_layers=1)
+    h = helpers.fit(m, coords, values, steps=200, data_range=1.0, stop_at_psnr=25, log_every=1, progress=False)
+    assert calls and max(h.psnr) >= 25 and h.step[-1] == 200
+
+
+def test_sine_layer_folds_omega_exactly():
+    """(ω₀W)x + ω₀b inside the sine is the authors' sin(ω₀(Wx + b)): same values, same gradients."""
+    from helpers import bench
+
+    torch.manual_seed(0)
+    m = helpers.Siren(2, 1, hidden_features=32, hidden_layers=2).double()
+    x = torch.rand(50, 2, dtype=torch.float64) * 2 - 1
+    assert torch.allclose(m(x), bench.paper_forward(m, x), rtol=0, atol=1e-12)
+    g1 = torch.autograd.grad(m(x).sum(), list(m.parameters()))
+    g2 = torch.autograd.grad(bench.paper_forward(m, x).sum(), list(m.parameters()))
+    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(g1, g2))
+
+
 def test_fit_returns_to_train_mode_after_eval_fn():
     net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
     coords, values = helpers.flatten(torch.rand(8, 8))
