@@ -72,7 +72,8 @@ def _mse_loss(model, coords, target):
 # Rows per step for batch_size='auto'. A CPU step costs time in proportion to its rows, so
 # on a CPU many cheap noisy steps beat few exact ones: cameraman 256², SIREN 3x256, reached
 # 40 dB in 166 s with batches of 2^14 against 674 s full batch (one thread, see README).
-# A GPU step costs about the same for any batch up to ~10^5 rows, so full batch stays.
+# On a GPU a step should cost about the same for any batch up to ~10^5 rows (kernel launches,
+# not arithmetic, dominate there), so full batch stays; not yet measured: no GPU was lent.
 AUTO_BATCH = {"cpu": 2 ** 14}
 AUTO_BATCH_ACCELERATOR = 2 ** 18
 
