@@ -89,7 +89,7 @@ def helpers_recipe(model, coords, target, horizon, eval_every=10):
     batched = H.auto_batch_size(coords.shape[0], coords.device) is not None
 
     def whole_image(m):
-        return {"psnr": H.psnr_from_mse(((H.evaluate(m, coords) - target) ** 2).mean().item(), 1.0)}
+        return {"psnr": H.psnr(H.evaluate(m, coords), target, data_range=1.0)}
 
     t0 = time.perf_counter()
     hist = H.fit(model, coords, target, steps=horizon, data_range=1.0, stop_at_psnr=40.0, log_every=1,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .checks import check_finite, check_nonempty
-from .metrics import psnr_from_mse
+from .metrics import psnr, psnr_from_mse
 
 
 class TrainingDiverged(FloatingPointError):
@@ -86,9 +86,7 @@ def auto_batch_size(n_rows: int, device) -> int | None:
 
 def _psnr_all(model, coords, target, data_range):
     """PSNR of Φ over all of coords (chunked, no graph): the check behind stop_at_psnr with batches."""
-    mse = ((evaluate(model, coords) - target) ** 2).mean().item()
-    model.train()
-    return psnr_from_mse(mse, data_range)
+    return psnr(evaluate(model, coords), target, data_range=data_range)  # evaluate restores train mode
 
 
 def _make_schedule(opt, schedule, steps, lr_min_factor):
