@@ -13,7 +13,7 @@ One concept per module:
 """
 from .checks import check_finite, check_last_dim, check_nonempty
 from .coords import flatten, grid, sample_batch, sample_uniform, to_grid
-from .diffops import divergence, gradient, jacobian, laplacian, siren_derivatives, value_and_derivatives
+from .diffops import derivatives, divergence, gradient, jacobian, laplacian, siren_derivatives, value_and_derivatives
 from .fitting import History, TrainingDiverged, auto_batch_size, evaluate, fit, map_chunks
 from .metrics import chamfer_distance, iou, mse, normal_consistency, psnr, psnr_from_mse, ssim
 from .models import (MLP, MODEL_KINDS, MODEL_LABELS, FourierFeatures, PositionalEncoding, SineLayer, Siren,

@@ -164,3 +164,27 @@ def value_and_derivatives(model, x: torch.Tensor, laplacian: bool = True, create
     if not create_graph:
         y, grad, lap = (t.detach() if t is not None else None for t in (y, grad, lap))
     return y, grad, lap
+
+
+def derivatives(model, where, laplacian: bool = True, chunk_size: int = 16384, device=None):
+    """Φ, ∇ₓΦ and (optionally) ΔΦ of a fitted network, for pictures and metrics: detached, in chunks.
+
+    where : coordinates (..., d), or a grid shape such as (H, W) (then `helpers.grid(shape)`,
+            the coordinates of `helpers.flatten`, on `device`).
+    Returns (y, grad, lap) over `where`'s points: for a scalar network y (...), grad (..., d), lap (...)
+    (ready to plot); for c outputs y (..., c), grad (..., c, d), lap (..., c). lap is None without `laplacian`. Each chunk is freed before the next one, so a 512² grid fits in bounded memory;
+    a SIREN takes the closed form when ΔΦ is asked for, anything else autograd.
+    """
+    from .coords import grid  # late: coords does not need diffops
+
+    coords = grid(where, device=device) if not torch.is_tensor(where) else where
+    lead, d = coords.shape[:-1], coords.shape[-1]
+    parts = [value_and_derivatives(model, c, laplacian, create_graph=False)
+             for c in coords.reshape(-1, d).split(chunk_size)]
+    y = torch.cat([p[0] for p in parts]).reshape(*lead, -1)
+    g = torch.cat([p[1] for p in parts])
+    g = g.reshape(*lead, *g.shape[1:])
+    lap = torch.cat([p[2] for p in parts]).reshape(*lead, -1) if laplacian else None
+    if y.shape[-1] == 1:
+        y, lap = y[..., 0], (lap[..., 0] if laplacian else None)
+    return y, g, lap

@@ -2,7 +2,6 @@
 
 Used by notebook 05 (slide "Experiments: Image Representation"):
   fit_models       fit each kind of `make_model` (same width and depth) to one image
-  derivative_maps  ∇ₓΦ and ΔΦ of a fitted network on a pixel grid, in bounded memory
   correlation      Pearson correlation of two maps (e.g. ΔΦ against the discrete Laplacian)
   fine_grid        pixel centres of the same picture f times finer (resolution agnosticism)
   resample         bicubic / bilinear / nearest interpolation at any coordinates (the classical baseline)
@@ -17,8 +16,7 @@ import numpy as np
 import torch
 
 from .coords import flatten, grid, to_grid
-from .diffops import value_and_derivatives
-from .fitting import History, evaluate, fit, map_chunks
+from .fitting import History, evaluate, fit
 from .metrics import psnr, ssim
 from .models import MODEL_LABELS, count_parameters, make_model
 
@@ -81,23 +79,6 @@ def fit_models(image, kinds, *, hidden_features: int, hidden_layers: int, steps:
         results[kind] = FitResult(kind, model, hist, out, psnr(out, ref, data_range=data_range),
                                   ssim(out, ref, data_range=data_range), count_parameters(model), seconds)
     return results
-
-
-def derivative_maps(model: torch.nn.Module, shape, device=None, chunk_size: int = 16384):
-    """(∇ₓΦ (H, W, 2), ΔΦ (H, W)) of a scalar network on the pixel grid of `shape`, on the CPU.
-
-    Coordinates as `helpers.flatten`: rows then columns, spanning [-1, 1], so
-    the maps are in the units of `helpers.signals.image_gradient` / `image_laplacian`.
-    """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 2:
-        raise ValueError(f"shape must be (H, W) with H, W >= 2, got {shape}")
-    if getattr(model, "out_features", 1) != 1:
-        raise ValueError(f"derivative_maps needs a scalar (gray) network, this one has {model.out_features} outputs")
-
-    fn = lambda x: value_and_derivatives(model, x, create_graph=False)[1:]  # noqa: E731
-    g, lap = map_chunks(fn, grid(shape, device=device), chunk_size)
-    return g.cpu(), lap.squeeze(-1).cpu()
 
 
 def correlation(a, b) -> float:

@@ -28,7 +28,6 @@ import torch
 from .checks import check_finite
 from .coords import grid
 from .diffops import value_and_derivatives
-from .fitting import map_chunks
 from .metrics import psnr
 
 ALIGN_MODES = ("constant", "linear")
@@ -61,16 +60,6 @@ def laplacian_loss(model, coords: torch.Tensor, target: torch.Tensor):
     _, _, lap_phi = value_and_derivatives(model, coords)  # (N, 1); closed form for a SIREN
     loss = ((lap_phi - target) ** 2).mean()
     return loss, {"laplacian_mse": loss.detach()}
-
-
-def derivatives(model, shape, device=None, chunk_size: int = 8192):
-    """Φ, ∇ₓΦ and ΔΦ of `model` on the grid of `shape` (H, W): tensors (H, W), (H, W, 2), (H, W).
-
-    Computed in chunks (closed form for a SIREN, autograd otherwise), for pictures and checks.
-    """
-    fn = lambda c: value_and_derivatives(model, c, create_graph=False)  # noqa: E731
-    y, g, lap = map_chunks(fn, grid(shape, device=device), chunk_size)
-    return y[..., 0], g, lap[..., 0]
 
 
 def _image(a, name: str) -> torch.Tensor:

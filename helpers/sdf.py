@@ -27,8 +27,7 @@ import numpy as np
 import torch
 
 from .checks import check_finite, check_nonempty
-from .diffops import value_and_derivatives
-from .fitting import map_chunks
+from .diffops import derivatives, value_and_derivatives
 
 #: The loss weights of the SIREN authors' code (sdf_loss in loss_functions.py), with α = 100 in ψ.
 AUTHORS_WEIGHTS = {"eikonal": 5e1, "surface": 3e3, "normal": 1e2, "psi": 1e2}
@@ -161,17 +160,11 @@ def make_sdf_loss(weights: dict | None = None, alpha: float = AUTHORS_ALPHA, nor
 
 
 # ----------------------------------------------------------------------------- evaluation
-def field_and_gradient(model, coords: torch.Tensor, chunk_size: int = 16384):
-    """Φ (N, 1) and ∇ₓΦ (N, d) at coords (N, d), in chunks, detached (bounded memory)."""
-    return map_chunks(lambda c: value_and_derivatives(model, c, laplacian=False, create_graph=False)[:2],
-                      coords, chunk_size)
-
-
 def eikonal_residual(model, coords: torch.Tensor, chunk_size: int = 16384) -> torch.Tensor:
     """| |∇ₓΦ| − 1 | at each point, shape (N,): 0 wherever Φ is a distance function."""
     check_nonempty(coords, "coords")
     check_finite(coords, "coords")
-    _, g = field_and_gradient(model, coords, chunk_size)
+    _, g, _ = derivatives(model, coords, laplacian=False, chunk_size=chunk_size)
     return (g.norm(dim=-1) - 1.0).abs()
 
 

@@ -44,9 +44,9 @@ class _Analytic(torch.nn.Module):
         return (torch.sin(2 * p[..., :1]) * torch.cos(3 * p[..., 1:]))
 
 
-def test_derivative_maps_match_analytic_and_finite_differences():
+def test_derivatives_on_a_grid_match_analytic_and_finite_differences():
     n = 65
-    g, lap = image_fit.derivative_maps(_Analytic(), (n, n), chunk_size=1000)  # several chunks
+    _, g, lap = H.derivatives(_Analytic(), (n, n), chunk_size=1000)  # several chunks
     c = H.grid((n, n))
     phi = torch.sin(2 * c[..., 0]) * torch.cos(3 * c[..., 1])
     assert g.shape == (n, n, 2) and lap.shape == (n, n)
@@ -54,15 +54,15 @@ def test_derivative_maps_match_analytic_and_finite_differences():
     assert torch.allclose(lap, -13 * phi, atol=1e-3)
     assert image_fit.correlation(lap[2:-2, 2:-2], signals.image_laplacian(phi)[2:-2, 2:-2]) > 0.999
     siren = H.make_model("siren", 2, 1, 16, 1, seed=0)
-    g2, lap2 = image_fit.derivative_maps(siren, (9, 9))
+    _, g2, lap2 = H.derivatives(siren, (9, 9))
     x = H.grid((9, 9)).reshape(-1, 2).requires_grad_(True)
     y = siren(x)
     assert torch.allclose(g2.reshape(-1, 2), H.gradient(y, x), atol=1e-4)
     assert torch.allclose(lap2.reshape(-1), H.laplacian(y, x).reshape(-1), rtol=1e-3, atol=1e-2)
-    with pytest.raises(ValueError, match="scalar"):
-        image_fit.derivative_maps(H.make_model("siren", 2, 3, 8, 1), (4, 4))
+    y3, g3, lap3 = H.derivatives(H.make_model("siren", 2, 3, 8, 1), (4, 5))  # c outputs keep their axis
+    assert y3.shape == (4, 5, 3) and g3.shape == (4, 5, 3, 2) and lap3.shape == (4, 5, 3)
     with pytest.raises(ValueError, match="shape"):
-        image_fit.derivative_maps(siren, (4,))
+        H.derivatives(siren, (4,))  # a 1D grid for a 2D network
 
 
 def test_correlation():

@@ -111,7 +111,7 @@ def test_blend_and_paste_errors():
 
 
 def test_derivatives_of_analytic_field():
-    phi, grad, lap = poisson.derivatives(Analytic(), (9, 11))
+    phi, grad, lap = helpers.derivatives(Analytic(), (9, 11))
     g = helpers.grid((9, 11))
     assert phi.shape == (9, 11) and grad.shape == (9, 11, 2) and lap.shape == (9, 11)
     assert torch.allclose(lap, -4 * torch.sin(2 * g[..., 0]) + 2, atol=1e-5)
