@@ -11,7 +11,8 @@ One concept per module:
   plots     image grids, curves, spectra, audio players, shaded meshes, widgets
   data      loaders for the course data in data/, with SHA-256 checks
 """
-from .checks import check_finite, check_last_dim, check_nonempty
+from .checks import (as_float_tensor, check_finite, check_image, check_int, check_last_dim, check_nonempty,
+                     check_positive)
 from .coords import flatten, grid, sample_batch, sample_uniform, to_grid
 from .diffops import derivatives, divergence, gradient, jacobian, laplacian, siren_derivatives, value_and_derivatives
 from .fitting import History, TrainingDiverged, auto_batch_size, evaluate, fit, map_chunks
