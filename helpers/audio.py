@@ -13,7 +13,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plots import to_numpy
+from .plots import _fit_width, to_numpy
 from .signals import spectrogram
 
 
@@ -38,41 +38,62 @@ def omega_for_frequency(freq_hz: float, seconds: float) -> float:
     return math.pi * freq_hz * seconds
 
 
-def plot_spectrograms(signals: dict, rate: int, window: int = 512, hop: int = 128, fmax: float | None = None,
-                      size: float = 3.6, vmin: float = -80.0):
-    """Spectrograms (dB, one shared colour scale) side by side, with a colorbar.
+def energy_share_above(signal, rate: float, freq_hz: float) -> float:
+    """The share (0..1) of a signal's spectral energy |FFT|² above `freq_hz` Hz (the mean removed first).
 
-    Frequencies above `fmax` Hz (default: Nyquist) are cut off the plot.
+    A fit that follows only the slow envelope of a recording keeps far less of
+    its energy above a few hundred Hz than the recording itself.
+    """
+    a = _as_1d(signal, "signal").astype(np.float64)
+    if rate <= 0 or freq_hz < 0:
+        raise ValueError(f"need rate > 0 and freq_hz >= 0, got rate={rate}, freq_hz={freq_hz}")
+    power = np.abs(np.fft.rfft(a - a.mean())) ** 2
+    total = power.sum()
+    if total == 0:
+        return 0.0  # a constant signal has no energy at any frequency above 0 Hz
+    return float(power[np.fft.rfftfreq(len(a), 1.0 / rate) > freq_hz].sum() / total)
+
+
+def plot_spectrograms(signals: dict, rate: int, window: int = 512, hop: int = 128, fmax: float | None = None,
+                      size: float = 3.6, vmin: float = -80.0) -> None:
+    """Spectrograms side by side on one shared dB scale, with a colorbar; shows the figure, returns None.
+
+    The scale is shared so that panels compare: a model that misses a band
+    shows it dark where the ground truth is bright. Frequencies above `fmax` Hz
+    (default: Nyquist) are cut off the plot. Panels are `size` inches wide,
+    shrunk so the figure fits the notebook column.
     """
     if not signals:
         raise ValueError("signals is empty: pass {name: samples}")
     specs = {k: spectrogram(_as_1d(v, k), rate, window=window, hop=hop) for k, v in signals.items()}
     vmax = max(db.max() for _, _, db in specs.values())
     fmax = fmax or rate / 2
-    fig, axes = plt.subplots(1, len(specs), figsize=(size * len(specs) + 1.0, size * 0.8), squeeze=False,
-                             sharey=True)
+    size = _fit_width(size, len(specs), extra=1.0)
+    fig, axes = plt.subplots(1, len(specs), figsize=(size * len(specs) + 1.0, max(2.8, size * 0.8)),
+                             squeeze=False, sharey=True)
     for ax, (name, (times, freqs, db)) in zip(axes[0], specs.items()):
         im = ax.pcolormesh(times, freqs, db, vmin=max(vmin, vmax - 100), vmax=vmax, cmap="magma", shading="auto")
         ax.set_ylim(0, fmax)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("time [s]")
     axes[0, 0].set_ylabel("frequency [Hz]")
-    fig.colorbar(im, ax=list(axes[0]), fraction=0.02, pad=0.01, label="magnitude [dB]")
+    fig.colorbar(im, ax=list(axes[0]), fraction=0.02, pad=0.01, label="magnitude [dB], shared scale")
     plt.show()
-    return fig
 
 
 def plot_zoom(signals: dict, rate: int, start: float = 0.0, duration: float = 0.02, reference: str | None = None,
-              ax=None, title: str | None = None):
+              ax=None, title: str | None = None) -> None:
     """Waveforms overlaid on a short window [start, start + duration] s, where the detail shows.
 
     `reference` (a key of `signals`) is drawn thick and gray underneath the others.
+    Shows its own figure, or draws into `ax` (the caller shows the figure); returns None.
+    The legend sits to the right of the axes, off the curves.
     """
     if duration <= 0:
         raise ValueError(f"duration must be positive, got {duration}")
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(10, 3))
+        fig, ax = plt.subplots(figsize=(10, 3.2))
     for name, s in signals.items():
         a = _as_1d(s, name)
         i0 = max(0, int(round(start * rate)))
@@ -87,12 +108,11 @@ def plot_zoom(signals: dict, rate: int, start: float = 0.0, duration: float = 0.
     ax.set_xlabel("time [ms]")
     ax.set_ylabel("amplitude")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(title or f"zoom: {duration * 1000:.0f} ms from {start:.2f} s")
     if own:
         fig.tight_layout()
         plt.show()
-    return ax
 
 
 def error_table(results: dict, columns=("MSE", "PSNR [dB]")) -> str:

@@ -2,6 +2,8 @@
 
 The `show_*` / `plot_*` functions display their figure themselves and return
 None, so a call as the last line of a cell does not show the figure twice.
+Figures are at most `MAX_WIDTH` inches wide: at the 100 dpi that `helpers.setup`
+sets, that is what a notebook column shows without shrinking the text.
 """
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+#: The widest figure (inches) a notebook column shows at full size (about 1,100 px at 100 dpi).
+MAX_WIDTH = 11.0
+
+
+def _fit_width(size: float, ncols: int, extra: float = 0.0) -> float:
+    """`size` shrunk so that `ncols` panels of it (plus `extra` inches) fit in MAX_WIDTH."""
+    return min(float(size), (MAX_WIDTH - extra) / max(1, ncols))
 
 
 def to_numpy(a) -> np.ndarray:
@@ -23,12 +33,23 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.2
 
     RGB images are clipped to [0, 1]; gray images use vmin/vmax (default: [0, 1]
     when the values lie in it, else their own range, shown with a colorbar).
+    `size` is the width of one panel in inches (shrunk so the figure fits
+    MAX_WIDTH); each panel is as tall as its widest-aspect image needs, so
+    wide video frames get wide cells instead of square ones with gaps.
     """
     images = [to_numpy(im).squeeze() for im in images]
+    if not images:
+        raise ValueError("images is empty: pass at least one (H, W) or (H, W, 3) image")
     titles = list(titles) if titles is not None else [""] * len(images)
-    ncols = ncols or len(images)
+    ncols = min(ncols or len(images), len(images))
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    aspect = max(im.shape[0] / im.shape[1] for im in images)      # height / width of the tallest image
+    bar = 0.25 * size if colorbar else 0.0                          # room for a colorbar beside each panel
+    width = _fit_width(size + bar, ncols) - bar
+    title_h = 0.35                                                  # one line of 10-pt title, in inches
+    fig, axes = plt.subplots(nrows, ncols, figsize=((width + bar) * ncols,
+                                                    nrows * (width * aspect + title_h) + (0.4 if suptitle else 0)),
+                             squeeze=False)
     for ax, im, title in zip(axes.flat, images, titles):
         if im.ndim == 3:
             h = ax.imshow(np.clip(im, 0, 1))
@@ -50,10 +71,16 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.2
 
 
 def plot_histories(histories: dict, metric: str = "psnr", x: str = "step", ax=None, title: str | None = None):
-    """Curves of `metric` ('psnr' or 'loss' or a loss term) over 'step' or 'time' for several fits."""
+    """Curves of `metric` ('psnr' or 'loss' or a loss term) over 'step' or 'time' for several fits.
+
+    Shows its own figure, or draws into `ax` (the caller shows the figure); returns None.
+    The legend sits below the axes, so it never covers a curve.
+    """
+    if not histories:
+        raise ValueError("histories is empty: pass {name: History}")
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = plt.subplots(figsize=(6.5, 3.6 + 0.3 * math.ceil(len(histories) / 3)))
     for name, h in histories.items():
         ys = h.psnr if metric == "psnr" else (h.loss if metric == "loss" else h.terms[metric])
         xs = h.step if x == "step" else h.time
@@ -66,14 +93,12 @@ def plot_histories(histories: dict, metric: str = "psnr", x: str = "step", ax=No
         ax.set_ylabel(metric)
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(3, len(histories)), frameon=False)
     if title:
         ax.set_title(title)
     if own:
         fig.tight_layout()
         plt.show()
-        return None
-    return ax
 
 
 def spectrum(signal) -> np.ndarray:
@@ -103,6 +128,7 @@ def plot_spectra(signals: dict, rate: float | None = None, size: float = 3.2):
     else:
         specs = [spectrum(s) for _, s in items]
         vmax = max(sp.max() for sp in specs)
+        size = _fit_width(size, len(items))
         fig, axes = plt.subplots(1, len(items), figsize=(size * len(items), size), squeeze=False)
         for ax, (name, _), sp in zip(axes[0], items, specs):
             ax.imshow(sp, cmap="magma", vmin=0, vmax=vmax)
@@ -159,6 +185,7 @@ def plot_mesh(ax, vertices, faces, color=(0.65, 0.72, 0.85), elev: float = 20, a
 
 def show_meshes(meshes: dict, views=((20, -60),), size: float = 3.5, up: str = "y"):
     """Meshes side by side (columns), one row per (elev, azim) view. `up` axis: 'y' or 'z'."""
+    size = _fit_width(size, len(meshes))
     fig = plt.figure(figsize=(size * len(meshes), size * len(views)))
     for r, (elev, azim) in enumerate(views):
         for c, (name, (v, f)) in enumerate(meshes.items()):
@@ -172,7 +199,7 @@ def show_meshes(meshes: dict, views=((20, -60),), size: float = 3.5, up: str = "
 
 
 def show_points(points, ax=None, title=None, s: float = 2.0, up: str = "y", elev=20, azim=-60):
-    """A 3D point cloud scatter."""
+    """A 3D point cloud scatter: its own figure, shown, or drawn into the 3D axis `ax`. Returns None."""
     p = to_numpy(points)
     if up == "y":
         p = p[:, [0, 2, 1]] * np.array([1, -1, 1])
@@ -188,23 +215,147 @@ def show_points(points, ax=None, title=None, s: float = 2.0, up: str = "y", elev
         ax.set_title(title, fontsize=10)
     if own:
         plt.show()
-        return None
-    return ax
 
 
-def explore(draw, static: dict | None = None, **sliders):
-    """A widget to explore a parameter, that degrades to a static figure.
+def log_slider(value: float, low: float, high: float, per_decade: int = 10, description: str = ""):
+    """A slider over log-spaced values from `low` to `high` that holds `value` exactly.
 
-    draw(**values) makes a figure. The static figure(s) are drawn first with
-    each dict in `static` (or the sliders' defaults), so the notebook shows
-    the idea even where widgets don't render (CI, static HTML); then an
-    ipywidgets `interact` is shown for live exploration.
-    sliders: name=ipywidgets widget, e.g. omega_0=widgets.FloatLogSlider(...).
+    An ipywidgets FloatLogSlider moves in fixed steps of the exponent, so the
+    browser snaps a start value between two steps (30 becomes 31.6 with
+    step 0.1); this SelectionSlider offers the rounded log-spaced values plus
+    `value` itself, so the figure drawn for `value` and the slider agree.
     """
+    import ipywidgets as widgets
+
+    if not (0 < low <= value <= high) or per_decade < 1:
+        raise ValueError(f"need 0 < low <= value <= high and per_decade >= 1, got low={low}, value={value}, "
+                         f"high={high}, per_decade={per_decade}")
+    exponents = np.arange(math.floor(math.log10(low) * per_decade), math.ceil(math.log10(high) * per_decade) + 1)
+    grid = {float(f"{10 ** (e / per_decade):.3g}") for e in exponents}
+    options = sorted({v for v in grid if low / 1.01 <= v <= high * 1.01} | {float(value)})  # rounding slack
+    return widgets.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=float(value),
+                                   description=description, continuous_update=False)
+
+
+def _exact_slider(name: str, widget, start):
+    """The widget, or a replacement that can hold `start` exactly (a FloatLogSlider becomes a log_slider)."""
+    import ipywidgets as widgets
+
+    if isinstance(widget, widgets.FloatLogSlider):
+        low, high = widget.base ** widget.min, widget.base ** widget.max
+        per_decade = max(1, round(1 / (widget.step * math.log(widget.base, 10))))
+        value = start if isinstance(start, (int, float)) and low <= start <= high else widget.value
+        return log_slider(float(value), low, high, per_decade, widget.description or name)
+    if isinstance(widget, (widgets.IntSlider, widgets.FloatSlider)) and isinstance(start, (int, float)):
+        steps = (start - widget.min) / widget.step
+        if widget.min <= start <= widget.max and abs(steps - round(steps)) > 1e-6:
+            # shift the grid of the slider (by less than one step) so that it passes through `start`
+            widget.min = start - math.floor(steps) * widget.step
+    return widget
+
+
+_EXPLORE_HINT = "<small>Move a slider and release it: the figure above is redrawn for the new value.</small>"
+
+
+class _Figures:
+    """The outputs of one draw(**values) call, shown once and replaced in place on later calls."""
+
+    def __init__(self, draw):
+        from IPython import get_ipython
+
+        self.draw, self.handles, self.live = draw, [], get_ipython() is not None
+
+    def _run(self, values):
+        """Run draw(**values); in IPython, capture its figures and text instead of showing them."""
+        from IPython.utils.capture import capture_output
+
+        if not self.live:
+            self.draw(**values)
+            return []
+        before = set(plt.get_fignums())
+        with capture_output() as captured:
+            self.draw(**values)
+            if set(plt.get_fignums()) - before:  # a draw that made figures without showing them
+                plt.show()
+        outputs = [(o.data, o.metadata) for o in captured.outputs]
+        if captured.stdout:
+            outputs.append(({"text/plain": captured.stdout}, {}))
+        return outputs
+
+    def show(self, values):
+        from IPython.display import display
+
+        self.handles = [display(data, raw=True, metadata=meta, display_id=True) for data, meta in self._run(values)]
+
+    def update(self, values, extra):
+        """Replace the shown outputs; outputs beyond the first call's go to the Output widget `extra`."""
+        from IPython.display import display
+
+        outputs = self._run(values)
+        if not self.live:  # no notebook front-end (a script, a test): draw() has shown its figures itself
+            return
+        for i, handle in enumerate(self.handles):
+            data, meta = outputs[i] if i < len(outputs) else ({"text/plain": ""}, {})
+            handle.update(data, raw=True, metadata=meta)
+        extra.clear_output()
+        with extra:
+            for data, meta in outputs[len(self.handles):]:
+                display(data, raw=True, metadata=meta)
+
+
+def explore(draw, static: dict | None = None, **sliders) -> None:
+    """A figure with sliders that redraw it: draw(**values) makes the figure.
+
+    The figure is drawn once, as an ordinary output (so CI, nbval and a static
+    HTML export show it), for the `static` values, which become the sliders'
+    start values: the figure and the sliders always agree. Keys of `static`
+    without a slider are passed to every draw unchanged. Below the figure
+    come the sliders and a line that says how to use them; releasing a slider
+    redraws the figure in place (in a live notebook). A start value a slider
+    cannot hold exactly is made exact: a FloatLogSlider becomes a `log_slider`
+    that includes it, an Int/FloatSlider's grid is shifted to pass through it;
+    a value no slider can hold (e.g. None) draws the figure and warns.
+    sliders: name=ipywidgets widget, e.g. t=widgets.FloatSlider(value=0.0, min=-1, max=1, step=0.01).
+    """
+    import warnings
+
     import ipywidgets as widgets
     from IPython.display import display
 
-    defaults = {k: w.value for k, w in sliders.items()}
-    draw(**(static or defaults))
-    ui = widgets.interactive(draw, {"manual": True, "manual_name": "redraw"}, **sliders)
-    display(ui)
+    if not sliders:
+        raise ValueError("explore needs at least one slider, e.g. omega_0=helpers.log_slider(30, 1, 3000)")
+    values = dict(static or {})
+    sliders = {name: _exact_slider(name, w, values.get(name, w.value)) for name, w in sliders.items()}
+    for name, w in sliders.items():
+        if name not in values:
+            values[name] = w.value
+            continue
+        try:
+            w.value = values[name]
+            exact = w.value == values[name]
+        except Exception:  # a value of the wrong type for this slider, e.g. None for a FloatSlider
+            exact = False
+        if not exact:
+            warnings.warn(f"explore: the static figure is drawn for {name}={values[name]!r}, which the slider "
+                          f"cannot start at (it starts at {w.value!r}); give the slider that value, or draw the "
+                          "static figure for a value the slider can hold", stacklevel=2)
+    figures = _Figures(draw)
+    figures.show(values)
+
+    hint, extra = widgets.HTML(_EXPLORE_HINT), widgets.Output()
+
+    def redraw(_change=None):
+        hint.value = "<small>drawing …</small>"
+        try:
+            figures.update({**values, **{k: w.value for k, w in sliders.items()}}, extra)
+        except Exception as err:  # shown next to the slider: a callback's traceback would go nowhere visible
+            hint.value = f"<small>could not draw: {type(err).__name__}: {err}</small>"
+        else:
+            hint.value = _EXPLORE_HINT
+
+    for w in sliders.values():
+        if hasattr(w, "continuous_update"):
+            w.continuous_update = False  # one redraw when the slider is released, not one per pixel dragged
+        w.observe(redraw, names="value")
+    if figures.live:
+        display(widgets.VBox([*sliders.values(), hint, extra]))

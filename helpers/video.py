@@ -115,42 +115,122 @@ def width_for_params(kind: str, in_features: int, out_features: int, target_para
     return best
 
 
-def animate(clips: dict, titles: dict | None = None, fps: float = 6.0, size: float = 3.5, dpi: int = 72):
-    """An inline animation (HTML with play / step buttons) of clips (T, H, W, 3) side by side.
+def _png_data_uri(frame: np.ndarray) -> str:
+    """An RGB frame in [0, 1] as a PNG data URI (lossless, so what is shown is what was measured)."""
+    import base64
+    import io
 
-    `titles` maps a clip's name to a per-frame list of titles (e.g. with PSNR);
-    by default the name and the frame number. Returns an IPython HTML object:
-    display it, or let it be the cell's last expression. Every frame is embedded
-    as a PNG of `dpi` dots per inch, so keep clips short and small.
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _js(value) -> str:
+    """A Python value as a JavaScript literal that is safe inside a <script> element."""
+    import json
+
+    return json.dumps(value).replace("</", "<\\/")
+
+
+def animation_html(clips: dict, titles: dict | None = None, fps: float = 4.0, ncols: int = 2,
+                   panel_px: int = 480, frame_labels=None) -> str:
+    """A self-contained HTML player for clips (T, H, W, 3) in [0, 1], shown side by side in a grid.
+
+    Every frame is embedded as a lossless PNG and shown `panel_px` pixels wide
+    (pixels drawn as squares, not smoothed). The first frame is an ordinary
+    <img> with its size set, so it is visible before any click and even where
+    scripts do not run; a few lines of plain JavaScript (no library, nothing
+    fetched from outside the page) switch the frames: first, previous,
+    play/pause, next, last and a frame slider. `titles` maps a clip's name to
+    one title per frame (e.g. with its PSNR), by default the name;
+    `frame_labels` gives the text beside the slider, one per frame.
     """
-    import matplotlib.pyplot as plt
-    from IPython.display import HTML
-    from matplotlib import animation
+    import html
+    import uuid
 
-    arrays = {k: np.clip(to_numpy(v), 0, 1) for k, v in clips.items()}
+    arrays = {str(k): np.clip(to_numpy(v), 0, 1) for k, v in clips.items()}
     if not arrays:
         raise ValueError("clips is empty: pass at least one {name: (T, H, W, 3) clip}")
+    for name, a in arrays.items():
+        if a.ndim != 4 or a.shape[-1] != 3 or 0 in a.shape:
+            raise ValueError(f"clip {name!r} must be shaped (T, H, W, 3) with T, H, W > 0, got {a.shape}")
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
         raise ValueError(f"all clips need the same number of frames, got {sorted(lengths)}")
     n = lengths.pop()
-    h, w = next(iter(arrays.values())).shape[1:3]
-    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays), size * h / w + 0.6), squeeze=False,
-                             dpi=dpi)
-    ims, heads = [], []
-    for ax, (name, a) in zip(axes[0], arrays.items()):
-        ims.append(ax.imshow(a[0]))
-        heads.append(ax.set_title(name, fontsize=10))
-        ax.axis("off")
-    fig.tight_layout()
+    if not (fps > 0 and ncols >= 1 and panel_px >= 16):
+        raise ValueError(f"need fps > 0, ncols >= 1 and panel_px >= 16, got {fps}, {ncols}, {panel_px}")
+    titles = titles or {}
+    heads = {name: [str(t) for t in titles.get(name, [name] * n)] for name in arrays}
+    if any(len(h) != n for h in heads.values()):
+        raise ValueError(f"titles need one entry per frame ({n})")
+    labels = [str(x) for x in frame_labels] if frame_labels is not None else [f"frame {k}" for k in range(n)]
+    if len(labels) != n:
+        raise ValueError(f"frame_labels needs one entry per frame ({n}), got {len(labels)}")
 
-    def frame(k):
-        for im, head, (name, a) in zip(ims, heads, arrays.items()):
-            im.set_data(a[k])
-            head.set_text(titles[name][k] if titles and name in titles else f"{name} — frame {k}")
-        return ims + heads
+    uid = "inr-anim-" + uuid.uuid4().hex[:12]
+    frames = {name: [_png_data_uri(f) for f in a] for name, a in arrays.items()}
+    cells = []
+    for name, a in arrays.items():
+        h, w = a.shape[1:3]
+        height = max(1, round(panel_px * h / w))
+        cells.append(
+            f'<figure style="margin:0">'
+            f'<figcaption data-role="title" style="text-align:center;margin:0 0 4px 0">{html.escape(heads[name][0])}'
+            f'</figcaption><img data-role="frame" src="{frames[name][0]}" width="{panel_px}" height="{height}" '
+            f'alt="{html.escape(name)}, first frame" style="display:block;width:{panel_px}px;height:{height}px;'
+            f'image-rendering:pixelated"></figure>')
+    cols = min(ncols, len(arrays))
+    button = 'type="button" style="min-width:2.6em;padding:2px 6px;font-size:14px"'
+    return f"""<div id="{uid}" style="font-family:sans-serif;font-size:14px;line-height:1.3">
+<div style="display:grid;grid-template-columns:repeat({cols},{panel_px}px);gap:8px 12px">{"".join(cells)}</div>
+<div style="display:flex;align-items:center;gap:6px;margin-top:8px">
+<button {button} data-act="first" title="first frame">|&#9664;</button>
+<button {button} data-act="prev" title="previous frame">&#9664;</button>
+<button {button} data-act="play" title="play / pause">play</button>
+<button {button} data-act="next" title="next frame">&#9654;</button>
+<button {button} data-act="last" title="last frame">&#9654;|</button>
+<input type="range" data-role="slider" min="0" max="{n - 1}" step="1" value="0" style="width:{max(160, 24 * n)}px;max-width:420px">
+<span data-role="label">{html.escape(labels[0])}</span>
+</div></div>
+<script>
+(function () {{
+  var root = document.getElementById({_js(uid)});
+  if (!root) return;
+  var frames = {_js(list(frames.values()))}, heads = {_js(list(heads.values()))}, labels = {_js(labels)};
+  var imgs = root.querySelectorAll('[data-role="frame"]'), caps = root.querySelectorAll('[data-role="title"]');
+  var slider = root.querySelector('[data-role="slider"]'), label = root.querySelector('[data-role="label"]');
+  var play = root.querySelector('[data-act="play"]'), n = {n}, k = 0, timer = null;
+  function show(i) {{
+    k = ((i % n) + n) % n;
+    for (var c = 0; c < imgs.length; c++) {{ imgs[c].src = frames[c][k]; caps[c].textContent = heads[c][k]; }}
+    slider.value = k; label.textContent = labels[k];
+  }}
+  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; }} play.textContent = "play"; }}
+  function toggle() {{
+    if (timer) {{ stop(); return; }}
+    timer = setInterval(function () {{ show(k + 1); }}, {1000.0 / fps:.1f}); play.textContent = "pause";
+  }}
+  root.querySelector('[data-act="first"]').onclick = function () {{ stop(); show(0); }};
+  root.querySelector('[data-act="prev"]').onclick = function () {{ stop(); show(k - 1); }};
+  root.querySelector('[data-act="next"]').onclick = function () {{ stop(); show(k + 1); }};
+  root.querySelector('[data-act="last"]').onclick = function () {{ stop(); show(n - 1); }};
+  play.onclick = toggle;
+  slider.oninput = function () {{ stop(); show(parseInt(slider.value, 10)); }};
+}})();
+</script>"""
 
-    anim = animation.FuncAnimation(fig, frame, frames=n, interval=1000.0 / fps, blit=False)
-    html = HTML(anim.to_jshtml(default_mode="loop"))
-    plt.close(fig)
-    return html
+
+def animate(clips: dict, titles: dict | None = None, fps: float = 4.0, ncols: int = 2, panel_px: int = 480,
+            frame_labels=None) -> None:
+    """Show clips (T, H, W, 3) side by side as an inline player (see `animation_html`); returns None.
+
+    Works in JupyterLab, the classic notebook and a static HTML export; needs
+    nothing from the network. Every frame is embedded, so keep clips short.
+    """
+    from IPython.display import HTML, display
+
+    display(HTML(animation_html(clips, titles=titles, fps=fps, ncols=ncols, panel_px=panel_px,
+                                frame_labels=frame_labels)))

@@ -29,12 +29,9 @@ def test_omega_for_frequency_is_pi_f_d():
         audio.omega_for_frequency(100.0, 0.0)
 
 
-def test_plots_run_and_reject_bad_input():
+def test_plots_reject_bad_input():
+    """(That each plot shows its figure and returns None is checked for every display helper in test_plots.py.)"""
     x = tone()
-    fig = audio.plot_spectrograms({"a": x, "b": torch.from_numpy(x)[:, None]}, 8000, fmax=2000)
-    plt.close(fig)
-    ax = audio.plot_zoom({"gt": x, "fit": x * 0.9}, 8000, start=0.1, duration=0.01, reference="gt")
-    plt.close(ax.figure)
     with pytest.raises(ValueError, match="1D"):
         audio.plot_spectrograms({"a": np.zeros((10, 2))}, 8000)
     with pytest.raises(ValueError, match="NaN"):
@@ -43,7 +40,23 @@ def test_plots_run_and_reject_bad_input():
         audio.plot_zoom({"a": x}, 8000, start=10.0)
     with pytest.raises(ValueError, match="empty"):
         audio.plot_spectrograms({}, 8000)
+    with pytest.raises(ValueError, match="positive"):
+        audio.plot_zoom({"a": x}, 8000, duration=0.0)
     plt.close("all")
+
+
+def test_energy_share_above_separates_low_and_high_tones():
+    rate = 8000
+    low, high = tone(100.0, rate, 0.5), tone(2000.0, rate, 0.5)
+    assert audio.energy_share_above(low, rate, 500.0) < 1e-3
+    assert audio.energy_share_above(high, rate, 500.0) > 0.999
+    mix = low + 0.5 * high  # energy 1 : 0.25, so a fifth of it lies above 500 Hz
+    assert audio.energy_share_above(torch.from_numpy(mix)[:, None], rate, 500.0) == pytest.approx(0.2, abs=0.01)
+    assert audio.energy_share_above(np.full(100, 0.3), rate, 500.0) == 0.0  # constant: nothing above 0 Hz
+    with pytest.raises(ValueError, match="rate"):
+        audio.energy_share_above(low, 0, 500.0)
+    with pytest.raises(ValueError, match="1D"):
+        audio.energy_share_above(np.zeros((4, 4)), rate, 500.0)
 
 
 def test_error_table_formats():

@@ -72,14 +72,48 @@ def test_width_for_params_matches_counts():
         video.width_for_params("siren", 3, 3, 0)
 
 
-def test_animate_returns_html():
+def test_animation_html_is_self_contained_and_shows_the_first_frame():
+    """The player the notebook shows: nothing fetched from outside, first frame visible with no click or script."""
+    import re
+
     clip = np.random.default_rng(0).random((3, 8, 12, 3)).astype(np.float32)
-    html = video.animate({"a": clip, "b": torch.from_numpy(clip)}, titles={"a": ["x", "y", "z"]}, fps=2)
-    assert "<script" in html.data
+    page = video.animation_html({"ground truth": clip, "SIREN": torch.from_numpy(clip), "slow": clip * 0.5},
+                                titles={"SIREN": ["x", "y", "</script> z"]}, fps=2, panel_px=240,
+                                frame_labels=["frame 0 (training)", "frame 1 (held out)", "frame 2 (training)"])
+    assert not re.search(r"https?://", page), "the player must not link anything outside the machine"
+    assert not re.search(r"<link|@import|url\(", page)
+    assert page.count("</script>") == 1  # a title with </script> cannot end the script early
+    imgs = re.findall(r"<img[^>]*>", page)
+    assert len(imgs) == 3  # one panel per clip
+    for img in imgs:
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', img))
+        assert attrs["src"].startswith("data:image/png;base64,")
+        assert int(attrs["width"]) == 240 and int(attrs["height"]) == 160  # 12x8 frames at 240 px: 3:2
+        assert "display:none" not in attrs.get("style", "").replace(" ", "")
+        assert "visibility:hidden" not in attrs.get("style", "").replace(" ", "")
+    # the first frame shown is the clip's frame 0, losslessly
+    import base64
+    import io
+
+    from PIL import Image
+
+    first = np.asarray(Image.open(io.BytesIO(base64.b64decode(imgs[0].split("base64,")[1].split('"')[0]))))
+    assert np.array_equal(first, np.round(clip[0] * 255).astype(np.uint8))
+    assert ">x</figcaption>" in page and "frame 0 (training)" in page and 'max="2"' in page
+
+
+def test_animation_html_rejects_bad_input():
+    clip = np.zeros((3, 8, 12, 3), np.float32)
     with pytest.raises(ValueError, match="same number"):
-        video.animate({"a": clip, "b": clip[:2]})
+        video.animation_html({"a": clip, "b": clip[:2]})
     with pytest.raises(ValueError, match="empty"):
-        video.animate({})
+        video.animation_html({})
+    with pytest.raises(ValueError, match="T, H, W, 3"):
+        video.animation_html({"a": clip[..., 0]})
+    with pytest.raises(ValueError, match="one entry per frame"):
+        video.animation_html({"a": clip}, titles={"a": ["only one"]})
+    with pytest.raises(ValueError, match="frame_labels"):
+        video.animation_html({"a": clip}, frame_labels=["0", "1"])
 
 
 def test_axis_scale_scales_each_axis():
