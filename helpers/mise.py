@@ -52,6 +52,15 @@ def _active_cells(v: torch.Tensor, level: float, dilate: int) -> torch.Tensor:
     return active[0, 0] > 0
 
 
+def _cells(name: str, n) -> int:
+    """A positive whole number of grid cells, or one sentence saying what was wrong."""
+    whole = isinstance(n, (int, np.integer)) or (isinstance(n, float) and n.is_integer())
+    if isinstance(n, bool) or not whole or n < 1:
+        raise ValueError(f"{name} must be a positive whole number of grid cells per axis, got {n!r}; "
+                         "e.g. mise(fn, resolution=128, initial=32, dilate=1)")
+    return int(n)
+
+
 @torch.no_grad()
 def mise(fn, resolution: int = 128, initial: int = 32, level: float = 0.0, bounds=(-1.0, 1.0),
          dilate: int = 1, device=None, chunk_size: int = 65536) -> MiseResult:
@@ -63,11 +72,16 @@ def mise(fn, resolution: int = 128, initial: int = 32, level: float = 0.0, bound
     straddling cells, which catches surfaces that cross a coarse cell's face
     between its corners.
     """
+    resolution, initial = _cells("resolution", resolution), _cells("initial", initial)
+    if isinstance(dilate, bool) or not isinstance(dilate, (int, np.integer)) or dilate < 0:
+        raise ValueError(f"dilate must be a whole number of cells >= 0 (0: refine only the cells that straddle "
+                         f"the level, 1: also their neighbours), got {dilate!r}")
     levels = 0
     while initial * 2 ** levels < resolution:
         levels += 1
-    if initial < 1 or initial * 2 ** levels != resolution:
-        raise ValueError(f"resolution {resolution} must be initial ({initial}) times a power of 2")
+    if initial * 2 ** levels != resolution:
+        raise ValueError(f"resolution {resolution} must be initial ({initial}) times a power of 2; "
+                         "e.g. resolution=128 with initial=32")
     lo, hi = bounds
     n_fine = resolution + 1
     evaluated = torch.zeros((n_fine,) * 3, dtype=torch.bool)
@@ -128,6 +142,10 @@ def padded_mesh(values: np.ndarray, level: float = 0.0, bounds=(-1.0, 1.0), pad_
         raise ValueError(f"padded_mesh needs a 3D grid, got shape {values.shape}")
     if not np.isfinite(values).all():
         raise ValueError("the grid contains NaN or inf values")
+    if values.min() >= level:
+        raise ValueError(f"the field is at or above the level {level:.3g} everywhere in the box (minimum "
+                         f"{values.min():.3g}), so every grid point is inside and there is no surface: the padding "
+                         "would return the box itself. Check the level (a logit, not a probability?) and the network")
     lo, hi = bounds
     h = (hi - lo) / (values.shape[0] - 1)
     padded = np.pad(values, 1, mode="constant", constant_values=min(pad_value, level - 1.0))

@@ -190,22 +190,38 @@ def predict_occupancy(model, x: torch.Tensor, points: torch.Tensor, tau: float =
     return torch.stack([logit_fn(model, xi, chunk_size)(pi) >= logit(tau) for xi, pi in zip(x, points)])
 
 
-@torch.no_grad()
-def heldout_iou(model, shapes, n_points: int = 32768, n_obs: int = 300, noise: float = 0.005, tau: float = TAU,
-                seed: int = 0):
-    """Per-shape volumetric IoU on uniform points in the box: (ious (N,), observations (N, T, 3)).
+def batch_iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """IoU of each row of two bool tensors (B, K) -> (B,); 1 where both rows are empty."""
+    if pred.shape != gt.shape or pred.ndim != 2:
+        raise ValueError(f"pred {tuple(pred.shape)} and gt {tuple(gt.shape)} must both be (B, K) booleans")
+    pred, gt = pred.bool(), gt.bool()
+    inter = (pred & gt).sum(1).float()
+    union = (pred | gt).sum(1).float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
 
-    Observations and points come from a generator seeded with `seed`, so a
-    checkpoint's score is reproducible.
+
+@torch.no_grad()
+def heldout_eval(model, shapes, n_points: int = 32768, n_obs: int = 300, noise: float = 0.005, tau: float = TAU,
+                 seed: int = 0) -> dict:
+    """Everything behind `heldout_iou`, to reuse without evaluating the network again.
+
+    Returns a dict: x (N, T, 3) observations, points (N, K, 3) uniform in the box, occ (N, K) exact
+    occupancy, pred (N, K) f_θ ≥ τ, ious (N,). Observations and points come from a generator seeded
+    with `seed` (observations first), so a checkpoint's score is reproducible.
     """
     g = torch.Generator(device=shapes.device).manual_seed(seed)
     x = shapes.observe(None, n_obs, noise, g)
     p, occ = shapes.query(None, n_points, generator=g)
     pred = predict_occupancy(model, x, p, tau)
     gt = occ > 0.5
-    inter = (pred & gt).sum(1).float()
-    union = (pred | gt).sum(1).float()
-    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)), x
+    return dict(x=x, points=p, occ=gt, pred=pred, ious=batch_iou(pred, gt))
+
+
+def heldout_iou(model, shapes, n_points: int = 32768, n_obs: int = 300, noise: float = 0.005, tau: float = TAU,
+                seed: int = 0):
+    """Per-shape volumetric IoU on uniform points in the box: (ious (N,), observations (N, T, 3))."""
+    r = heldout_eval(model, shapes, n_points, n_obs, noise, tau, seed)
+    return r["ious"], r["x"]
 
 
 def save_checkpoint(model, path, meta: dict | None = None, half: bool = True):
@@ -216,10 +232,32 @@ def save_checkpoint(model, path, meta: dict | None = None, half: bool = True):
 
 
 def load_checkpoint(path, device=None) -> tuple[OccupancyNetwork, dict]:
-    """(model in eval mode with float32 weights, metadata), loaded with weights_only=True."""
-    ck = torch.load(path, map_location="cpu", weights_only=True)
+    """(model in eval mode with float32 weights, metadata), loaded with weights_only=True.
+
+    A missing, truncated or foreign file stops with one sentence naming the file and the fix.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    fix = ("restore the shipped one with `git checkout data/onet_checkpoint.pt`, or write a new one with "
+           "`python scripts/train_onet.py --out <path>`")
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; {fix}")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, not a torch file, unsafe pickle: all mean "unreadable"
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"cannot read the checkpoint {path} ({path.stat().st_size:,} bytes): it is truncated "
+                         f"or not a file written by onet.save_checkpoint ({first}); {fix}") from None
+    if not isinstance(ck, dict) or not {"config", "state_dict"} <= set(ck):
+        raise ValueError(f"{path} is a torch file but not an Occupancy Network checkpoint (it has no 'config' and "
+                         f"'state_dict'); {fix}")
     model = OccupancyNetwork(**ck["config"])
-    model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()})
+    try:
+        model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()})
+    except RuntimeError as exc:
+        raise ValueError(f"the weights in {path} do not fit the model its config describes "
+                         f"({str(exc).splitlines()[0][:120]}); {fix}") from None
     return model.to(device).eval(), ck.get("meta", {})
 
 
@@ -257,34 +295,42 @@ def occupancy_slice(model, x: torch.Tensor, resolution: int = 96, z: float = 0.0
     return torch.sigmoid(logit_fn(model, x)(pts)).reshape(resolution, resolution)
 
 
-def show_reconstructions(rows, views=((25, -60), (-10, 120)), size: float = 3.0):
-    """One row per (shape, view): observed cloud | prediction | ground truth.
+def show_reconstructions(rows, views=((25, -60), (-10, 120)), size: float = 2.7):
+    """One row per (shape, view): observed cloud | prediction | [convex hull] | ground truth. Returns None.
 
-    rows: list of dicts with 'name', 'x' (T, 3), 'pred' (verts, faces), 'gt' (verts, faces)
-    and optionally 'pred_title'. Meshes are shaded with helpers.plot_mesh.
+    rows: list of dicts with 'name', 'x' (T, 3), 'pred' (verts, faces), 'gt' (verts, faces), optionally
+    'hull' (verts, faces) for a baseline column and 'pred_title', 'hull_title', 'gt_title'. The hull column
+    appears when any row has one. Meshes are shaded with helpers.plot_mesh; 4 columns of 2.7 in fit the
+    notebook column (10.8 in).
     """
     import matplotlib.pyplot as plt
 
     from .plots import plot_mesh, to_numpy
 
+    cols = ["x", "pred"] + (["hull"] if any("hull" in r for r in rows) else []) + ["gt"]
+    colors = {"pred": (0.85, 0.6, 0.45), "hull": (0.7, 0.75, 0.6), "gt": (0.65, 0.72, 0.85)}
+    default = {"pred": "ONet prediction", "hull": "convex hull of the input", "gt": "ground truth"}
     n = len(rows) * len(views)
-    fig = plt.figure(figsize=(3 * size, n * size))
+    fig = plt.figure(figsize=(len(cols) * size, n * size))
     k = 1
     for r in rows:
         for vi, (elev, azim) in enumerate(views):
-            ax = fig.add_subplot(n, 3, k, projection="3d")
-            p = to_numpy(r["x"])
-            ax.scatter(*p.T, s=3, c=p[:, 2], cmap="viridis")
-            ax.set_xlim(-1, 1), ax.set_ylim(-1, 1), ax.set_zlim(-1, 1)
-            ax.set_box_aspect((1, 1, 1))
-            ax.view_init(elev=elev, azim=azim)
-            ax.set_axis_off()
-            ax.set_title(f"{r['name']}: input, {len(p)} points" + ("" if vi == 0 else " (view 2)"), fontsize=9)
-            plot_mesh(fig.add_subplot(n, 3, k + 1, projection="3d"), *r["pred"], elev=elev, azim=azim,
-                      title=r.get("pred_title", "ONet prediction"), color=(0.85, 0.6, 0.45))
-            plot_mesh(fig.add_subplot(n, 3, k + 2, projection="3d"), *r["gt"], elev=elev, azim=azim,
-                      title=r.get("gt_title", "ground truth"))
-            k += 3
+            for col in cols:
+                ax = fig.add_subplot(n, len(cols), k, projection="3d")
+                k += 1
+                if col == "x":
+                    p = to_numpy(r["x"])
+                    ax.scatter(*p.T, s=3, c=p[:, 2], cmap="viridis")
+                    ax.set_xlim(-1, 1), ax.set_ylim(-1, 1), ax.set_zlim(-1, 1)
+                    ax.set_box_aspect((1, 1, 1))
+                    ax.view_init(elev=elev, azim=azim)
+                    ax.set_axis_off()
+                    ax.set_title(f"{r['name']}: {len(p)} input points" + ("" if vi == 0 else "\n(second view)"),
+                                 fontsize=10)
+                elif col in r:
+                    plot_mesh(ax, *r[col], elev=elev, azim=azim, color=colors[col],
+                              title=r.get(f"{col}_title", default[col]) if vi == 0 else None)
+                else:
+                    ax.set_axis_off()
     fig.tight_layout()
     plt.show()
-    return fig

@@ -7,6 +7,7 @@ The explicit side of the lecture's opening slides, in a few small functions:
   upsample        nearest / bilinear / bicubic upsampling of pixels on corner-aligned grids
   voxel_bytes     bytes of a dense voxel grid (float32 field or 1-bit occupancy)
   parameter_bytes bytes of a network's parameters
+  show_square_cases  the 16 cases of marching squares (`helpers.surfaces.marching_squares`), drawn
 
 Grids follow `helpers.grid` / `helpers.evaluate_grid`: N samples span [lo, hi]
 with both ends included, so a grid of (N - 1)·f + 1 samples holds every f-th
@@ -196,3 +197,34 @@ def downsample(image, factor: int, sigma: float | None = None) -> torch.Tensor:
         img = F.conv2d(F.pad(img, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
         x = img[0, 0] if x.ndim == 2 else img[:, 0].permute(1, 2, 0)
     return x[::factor, ::factor].contiguous()
+
+
+def show_square_cases(size: float = 1.3):
+    """Draw the 16 cases of marching squares (2 rows of 8 cells): corners inside (filled) or outside (open),
+    and the segments of `helpers.surfaces.SQUARE_CASES` between the midpoints of the crossed edges.
+    For the two saddles the other choice (the inside corners joined) is dashed. Shows the figure, returns None.
+    """
+    import matplotlib.pyplot as plt
+
+    from .surfaces import SQUARE_CASES, SQUARE_CORNERS, SQUARE_EDGES, _SADDLE_JOINED
+
+    corner = np.array(SQUARE_CORNERS, dtype=float)[:, ::-1]          # (column, row) = (x, y) on the page
+    mid = np.array([(corner[a] + corner[b]) / 2 for a, b in SQUARE_EDGES])
+    fig, axes = plt.subplots(2, 8, figsize=(8 * size, 2 * size + 0.6))
+    for case, ax in enumerate(axes.flat):
+        inside = np.array([case >> k & 1 for k in range(4)], dtype=bool)
+        ax.plot(*np.vstack([corner, corner[:1]]).T, color="0.75", lw=1)
+        ax.scatter(*corner[inside].T, s=45, color="k", zorder=3)
+        ax.scatter(*corner[~inside].T, s=45, facecolor="white", edgecolor="k", zorder=3)
+        for e0, e1 in SQUARE_CASES[case]:
+            ax.plot(*mid[[e0, e1]].T, color="C3", lw=2.2)
+        for e0, e1 in _SADDLE_JOINED.get(case, ()):
+            ax.plot(*mid[[e0, e1]].T, color="C3", lw=1.2, ls="--")
+        ax.set_title(f"case {case}", fontsize=10)
+        ax.set_xlim(-0.25, 1.25), ax.set_ylim(-0.25, 1.25)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.suptitle("marching squares: 16 inside (●) / outside (○) patterns and their segments "
+                 "(dashed: the saddle's other choice)", fontsize=11)
+    fig.tight_layout()
+    plt.show()

@@ -41,9 +41,15 @@ def grid_to_mesh(volume: np.ndarray, level: float = 0.0, bounds=(-1.0, 1.0)):
     from skimage.measure import marching_cubes
 
     volume = np.asarray(volume, dtype=np.float32)
-    if volume.ndim != 3:
-        raise ValueError(f"marching cubes needs a 3D grid, got shape {volume.shape}")
-    vmin, vmax = float(np.nanmin(volume)), float(np.nanmax(volume))
+    if volume.ndim != 3 or min(volume.shape) < 2:
+        raise ValueError(f"marching cubes needs a 3D grid with at least 2 samples per axis, got shape {volume.shape}")
+    bad = ~np.isfinite(volume)
+    if bad.any():
+        i, j, k = np.argwhere(bad)[0]
+        raise ValueError(f"the field is NaN or inf at {int(bad.sum()):,} of {volume.size:,} grid points (first at index "
+                         f"[{i}, {j}, {k}]); marching cubes would put NaN vertices there: fix the function "
+                         "(a division by zero, a log of a negative, a diverged network?) or replace those values")
+    vmin, vmax = float(volume.min()), float(volume.max())
     if not (vmin < level < vmax):
         raise ValueError(f"level {level} is outside the grid's value range [{vmin:.3g}, {vmax:.3g}]: "
                          "the field has no surface there (untrained network, or wrong level?)")
@@ -78,3 +84,64 @@ def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int, seed: int = 
     s = np.sqrt(r1)  # uniform barycentric coordinates
     pts = (1 - s) * v[f, 0] + s * (1 - r2) * v[f, 1] + s * r2 * v[f, 2]
     return pts.astype(np.float32), face_normals(vertices, faces)[f]
+
+
+# ------------------------------------------------------------------ marching squares (2D marching cubes)
+#: Corners of a cell in index space (row offset, column offset), counter-clockwise from (i, j).
+SQUARE_CORNERS = ((0, 0), (0, 1), (1, 1), (1, 0))
+#: Edge e joins corner e and corner (e + 1) % 4: 0 = (i, j)-(i, j+1), 1 = right, 2 = far side, 3 = left.
+SQUARE_EDGES = tuple((e, (e + 1) % 4) for e in range(4))
+#: The 16 cases of marching squares. Case c has bit k set when corner k is inside (value >= level); its entry
+#: lists the segments as pairs of crossed edges. Cases 5 and 10 (two diagonal corners inside, a saddle) are
+#: ambiguous: this table separates the two inside corners; `marching_squares` joins them instead when the cell's
+#: mean value is inside too (rows 16 and 17 of `_SEGMENTS`).
+SQUARE_CASES = (
+    (), ((3, 0),), ((0, 1),), ((3, 1),), ((1, 2),), ((3, 0), (1, 2)), ((0, 2),), ((3, 2),),
+    ((2, 3),), ((0, 2),), ((0, 1), (2, 3)), ((1, 2),), ((1, 3),), ((0, 1),), ((0, 3),), (),
+)
+_SADDLE_JOINED = {5: ((0, 1), (2, 3)), 10: ((3, 0), (1, 2))}   # saddle whose centre is inside: corners joined
+_SEGMENTS = np.full((18, 2, 2), -1, dtype=np.int64)             # padded table: case -> 2 slots of (edge, edge)
+for _c, _segs in enumerate(SQUARE_CASES + (_SADDLE_JOINED[5], _SADDLE_JOINED[10])):
+    for _s, _pair in enumerate(_segs):
+        _SEGMENTS[_c, _s] = _pair
+
+
+def marching_squares(values, level: float = 0.0, bounds=(-1.0, 1.0)):
+    """Line segments of the level set {values = level} of a 2D grid: marching cubes one dimension down.
+
+    values: (H, W) samples of a scalar field, index [i, j] <-> (x_i, y_j) with x_i = lo + i·(hi - lo)/(H - 1)
+    (the points of `helpers.grid` / `evaluate_grid`). For each of the (H-1)(W-1) cells: which of its 4
+    corners are inside (value >= level) gives one of 16 cases (`SQUARE_CASES`), which says which edges the
+    level set crosses; on each crossed edge between corners a and b the vertex sits where the linear
+    interpolation of the two values meets the level, t = (level - v_a) / (v_b - v_a).
+    Returns segments (S, 2, 2) in world coordinates: segment s runs from segments[s, 0] to segments[s, 1].
+    All cells at once (numpy), no Python loop over cells.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2 or min(v.shape) < 2:
+        raise ValueError(f"marching squares needs a 2D grid with at least 2x2 samples, got shape {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError(f"the grid holds {int((~np.isfinite(v)).sum())} NaN or inf value(s); "
+                         "the level set is undefined there: fix or mask the field first")
+    lo, hi = (float(b) for b in bounds)
+    corners = np.stack([v[di:v.shape[0] - 1 + di, dj:v.shape[1] - 1 + dj] for di, dj in SQUARE_CORNERS], -1)
+    inside = corners >= level                                            # (H-1, W-1, 4)
+    case = (inside * (1 << np.arange(4))).sum(-1)                        # 0..15 per cell
+    joined = ((case == 5) | (case == 10)) & (corners.mean(-1) >= level)  # saddle, centre inside
+    case = np.where(joined & (case == 5), 16, np.where(joined & (case == 10), 17, case))
+    # the crossing point on each of the 4 edges of every cell (only used where the edge is crossed)
+    a, b = np.array(SQUARE_EDGES).T
+    va, vb = corners[..., a], corners[..., b]                            # (H-1, W-1, 4)
+    t = (level - va) / np.where(va == vb, 1.0, vb - va)
+    off = np.asarray(SQUARE_CORNERS, dtype=np.float64)
+    cell = np.stack(np.meshgrid(np.arange(v.shape[0] - 1), np.arange(v.shape[1] - 1), indexing="ij"), -1)
+    pts = cell[..., None, :] + off[a] + t[..., None] * (off[b] - off[a])  # (H-1, W-1, 4 edges, 2) in index units
+    h = (hi - lo) / (np.array(v.shape) - 1)
+    segs = []
+    for slot in range(2):
+        e = _SEGMENTS[case, slot]                                        # (H-1, W-1, 2) edge pair or -1
+        m = e[..., 0] >= 0
+        p = np.take_along_axis(pts[m], e[m][..., None], axis=1)          # (S, 2 ends, 2)
+        segs.append(p)
+    seg = np.concatenate(segs) if segs else np.zeros((0, 2, 2))
+    return (lo + seg * h).astype(np.float32)

@@ -5,6 +5,7 @@ import torch
 
 import helpers as H
 from helpers import mise
+from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 
 
 def blob(p):  # positive inside: a sphere of radius 0.5 plus a small sphere off-centre
@@ -39,3 +40,26 @@ def test_bad_input():
         mise.padded_mesh(np.full((4, 4, 4), np.nan))
     with pytest.raises(ValueError, match="3D"):
         mise.padded_mesh(np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("initial", [0, -4, 2.5, None])
+def test_bad_initial_grid_stops_at_once(initial):
+    # initial=0 or a negative value used to loop forever while looking for the power of 2
+    with time_limit(20), pytest.raises(ValueError, match="initial must be a positive whole number"):
+        mise.extract(blob, 64, initial=initial)
+    with time_limit(20), pytest.raises(ValueError, match="resolution must be a positive whole number"):
+        mise.mise(blob, 0, initial=16)
+    with pytest.raises(ValueError, match="dilate"):
+        mise.mise(blob, 64, initial=16, dilate=-1)
+
+
+def test_field_inside_everywhere_is_not_a_surface():
+    # above the level everywhere: the padding alone would give the bounding box as "the surface"
+    with time_limit(20), pytest.raises(ValueError, match="above the level .* everywhere"):
+        mise.extract(lambda p: torch.ones(len(p)), 32, initial=8, level=0.0)
+    # below everywhere: no surface either (caught by marching cubes)
+    with time_limit(20), pytest.raises(ValueError, match="no surface"):
+        mise.extract(lambda p: -torch.ones(len(p)), 32, initial=8, level=0.0)
+    # a shape filling the box except one corner still meshes (the border is closed by the padding)
+    v, f, _ = mise.extract(lambda p: 2.5 - p.sum(-1), 16, initial=4)
+    assert len(f) > 0 and np.isfinite(v).all()
