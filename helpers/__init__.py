@@ -15,7 +15,7 @@ from .checks import (as_float_tensor, check_finite, check_image, check_int, chec
                      check_positive)
 from .coords import flatten, grid, sample_batch, sample_uniform, to_grid
 from .diffops import derivatives, divergence, gradient, jacobian, laplacian, siren_derivatives, value_and_derivatives
-from .fitting import History, TrainingDiverged, auto_batch_size, evaluate, fit, map_chunks
+from .fitting import FitWarning, History, TrainingDiverged, auto_batch_size, evaluate, fit, map_chunks
 from .metrics import chamfer_distance, iou, mse, normal_consistency, psnr, psnr_from_mse, ssim
 from .models import (MLP, MODEL_KINDS, MODEL_LABELS, FourierFeatures, PositionalEncoding, SineLayer, Siren,
                      count_parameters, make_model)
@@ -24,10 +24,7 @@ from .plots import (explore, plot_histories, plot_mesh, plot_spectra, show_audio
 from .runtime import PROFILES, Runtime, by_profile, get_device, seed_everything, select_profile, setup
 from .surfaces import evaluate_grid, extract_mesh, face_normals, grid_to_mesh, sample_surface
 
-try:  # the data loaders arrive with the course data (data/); keep the core importable without them
-    from .data import (DATA_DIR, DataFileError, data_path, load_audio, load_bunny_eval, load_bunny_mesh,
-                       load_bunny_pointcloud, load_image, load_video)
-except ImportError:  # pragma: no cover
-    pass
+from .data import (DATA_DIR, DataFileError, data_path, load_audio, load_bunny_eval, load_bunny_mesh,
+                   load_bunny_pointcloud, load_image, load_video)
 
 __version__ = "0.1.0"

@@ -108,21 +108,25 @@ def check_image(a, name: str = "image", *, channels=None, min_size: int = 1, fin
     return t
 
 
-def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    """A size or count as an int: ints and whole floats pass, bools and fractions are refused."""
+def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None, *, hint: str = "") -> int:
+    """A size or count as an int: ints and whole floats pass, bools and fractions are refused.
+
+    `hint` (e.g. " (0 gives one hidden layer)") is appended to the range messages.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a whole number, got {_describe(value)}; pass e.g. {name}=64")
+        raise TypeError(f"{name} must be a whole number, got {_describe(value)}; pass an int such as 64")
     if isinstance(value, numbers.Integral):
         n = int(value)
     elif math.isfinite(value) and float(value).is_integer():
         n = int(value)
     else:
-        raise ValueError(f"{name} must be a whole number, got {value!r}; round it yourself, "
-                         f"e.g. {name}=round({value!r}), so the result is what you meant")
+        rounded = f" (round({value!r}) is {round(value)})" if math.isfinite(value) else ""
+        raise ValueError(f"{name} must be a whole number, got {value!r}; round it yourself{rounded}, "
+                         "so the size or count is the one you meant")
     if minimum is not None and n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
+        raise ValueError(f"{name} must be at least {minimum}, got {n}{hint}")
     if maximum is not None and n > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {n}")
+        raise ValueError(f"{name} must be at most {maximum}, got {n}{hint}")
     return n
 
 

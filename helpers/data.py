@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_int, check_positive
+
 __all__ = [
     "DataFileError",
     "DATA_DIR",
@@ -36,7 +38,6 @@ __all__ = [
 #: The repository's ``data/`` folder (``$INR_DATA_DIR`` overrides it; the variable is
 #: read again on every call, so it can also be set after import).
 DATA_DIR = Path(os.environ.get("INR_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")
-_DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 VIDEO_FILE = "video_bigbuckbunny.npz"
 AUDIO_FILES = {"music": "audio_music_guitar.flac", "speech": "audio_speech_counting.flac"}
@@ -148,6 +149,17 @@ def _load_npz(filename: str, keys) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------ images
+def _size(size, what: str):
+    """None, an int >= 1, or a pair (h, w) of ints >= 1 (never a bool, a fraction or a longer tuple)."""
+    if size is None:
+        return None
+    if isinstance(size, (tuple, list)) or (isinstance(size, np.ndarray) and size.ndim == 1):
+        if len(size) != 2:
+            raise ValueError(f"size must be one int or a pair (h, w), got {size!r}")
+        return tuple(check_int(x, "size", 1, hint=f" (pixels of the {what})") for x in size)
+    return check_int(size, "size", 1, hint=f" (pixels of the {what})")
+
+
 def _resize(img: np.ndarray, shape) -> np.ndarray:
     from skimage.transform import resize
 
@@ -174,13 +186,17 @@ def load_image(name: str = "camera", size=None, gray=None) -> np.ndarray:
         float32 array (H, W) for gray or (H, W, 3) for RGB, values in [0, 1].
 
     Raises:
-        ValueError: unknown ``name`` (the message lists the valid names) or bad size.
+        ValueError: unknown ``name`` (the message lists the valid names), a size below 1 or a fraction.
+        TypeError: a size that is not a number (``size=True`` is refused, not read as 1).
     """
     import skimage.data
     from skimage.util import img_as_float32
 
-    if name not in IMAGE_NAMES:
+    if not isinstance(name, str) or name not in IMAGE_NAMES:
         raise ValueError(f"unknown image {name!r}; choose one of {', '.join(IMAGE_NAMES)}")
+    size = _size(size, "image")
+    if gray not in (None, True, False):
+        raise TypeError(f"gray must be True, False or None (native channels), got {gray!r}")
     img = img_as_float32(getattr(skimage.data, name)())
     if img.ndim == 3 and img.shape[2] == 4:
         img = img[..., :3]
@@ -189,20 +205,14 @@ def load_image(name: str = "camera", size=None, gray=None) -> np.ndarray:
         img = rgb2gray(img).astype(np.float32)
     elif gray is False and img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
-    if size is not None:
-        if isinstance(size, (int, np.integer)):
-            if size < 1:
-                raise ValueError(f"size must be positive, got {size}")
-            h, w = img.shape[:2]
-            s = min(h, w)
-            top, left = (h - s) // 2, (w - s) // 2
-            img = img[top:top + s, left:left + s]
-            img = _resize(img, (int(size), int(size)))
-        else:
-            h, w = (int(x) for x in size)
-            if h < 1 or w < 1:
-                raise ValueError(f"size must be positive, got {size}")
-            img = _resize(img, (h, w))
+    if isinstance(size, int):
+        h, w = img.shape[:2]
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        img = img[top:top + s, left:left + s]
+        img = _resize(img, (size, size))
+    elif size is not None:
+        img = _resize(img, size)
     return np.ascontiguousarray(np.clip(img, 0.0, 1.0), dtype=np.float32)
 
 
@@ -222,24 +232,22 @@ def load_video(frames=None, size=None) -> np.ndarray:
     Returns:
         float32 array (T, H, W, 3), values in [0, 1].
     """
+    size = _size(size, "frames' longer side")
+    if frames is not None:
+        frames = check_int(frames, "frames", 1, hint=" (the number of frames to keep)")
     clip = _load_npz(VIDEO_FILE, ["frames"])["frames"]
     t_all, h, w = clip.shape[:3]
     if frames is not None:
-        n = int(frames)
-        if not 1 <= n <= t_all:
-            raise ValueError(f"frames must be between 1 and {t_all}, got {frames}")
-        clip = clip[np.round(np.linspace(0, t_all - 1, n)).astype(int)]
+        if frames > t_all:
+            raise ValueError(f"frames must be between 1 and {t_all} (the clip's length), got {frames}")
+        clip = clip[np.round(np.linspace(0, t_all - 1, frames)).astype(int)]
     video = clip.astype(np.float32) / 255.0
     if size is not None:
-        if isinstance(size, (int, np.integer)):
-            if size < 1:
-                raise ValueError(f"size must be positive, got {size}")
+        if isinstance(size, int):
             scale = size / max(h, w)
             new = (max(1, round(h * scale)), max(1, round(w * scale)))
         else:
-            new = tuple(int(x) for x in size)
-            if min(new) < 1:
-                raise ValueError(f"size must be positive, got {size}")
+            new = size
         if new != (h, w):
             video = _resize(video.transpose(1, 2, 0, 3), new).transpose(2, 0, 1, 3)
     return np.ascontiguousarray(video, dtype=np.float32)
@@ -285,8 +293,12 @@ def load_audio(name: str, seconds=None, rate=None):
     """
     import soundfile as sf
 
-    if name not in AUDIO_FILES:
+    if not isinstance(name, str) or name not in AUDIO_FILES:
         raise ValueError(f"unknown audio {name!r}; choose one of {', '.join(AUDIO_FILES)}")
+    if seconds is not None:
+        seconds = check_positive(seconds, "seconds", " (how much of the clip to keep, from its start)")
+    if rate is not None:
+        rate = check_int(rate, "rate", 1, hint=" (samples per second, e.g. 16000)")
     filename = AUDIO_FILES[name]
     path = data_path(filename)
     try:
@@ -297,13 +309,8 @@ def load_audio(name: str, seconds=None, rate=None):
     if x.ndim > 1:
         x = x.mean(axis=1)
     if seconds is not None:
-        if seconds <= 0:
-            raise ValueError(f"seconds must be positive, got {seconds}")
         x = x[: max(1, int(round(seconds * sr)))]
     if rate is not None:
-        rate = int(rate)
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
         if rate != sr:
             x = _resample(x, sr, rate)
             sr = rate
@@ -340,11 +347,13 @@ def load_bunny_pointcloud(n=None, seed=0):
     Returns:
         (points float32 (N, 3) in [-0.9, 0.9]^3, normals float32 (N, 3), unit length).
     """
+    if n is not None:
+        n = check_int(n, "n", 1, hint=" (the number of points to keep)")
+    seed = check_int(seed, "seed")
     d = _load_npz(PCL_FILE, ["points", "normals"])
     pts, nrm = d["points"], d["normals"]
     if n is not None:
-        n = int(n)
-        if not 1 <= n <= len(pts):
+        if n > len(pts):
             raise ValueError(f"n must be between 1 and {len(pts)}, got {n}")
         idx = np.sort(np.random.default_rng(seed).choice(len(pts), n, replace=False))
         pts, nrm = pts[idx], nrm[idx]

@@ -15,7 +15,13 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_last_dim
+from .checks import check_int, check_last_dim, check_positive
+
+
+def _as_input(x: torch.Tensor, d: int, like: torch.Tensor) -> torch.Tensor:
+    """Check x is (..., d) and give it the dtype of `like` (int64 / float64 coordinates are meant as floats)."""
+    check_last_dim(x, d)
+    return x if x.dtype == like.dtype else x.to(like.dtype)
 
 
 class SineLayer(nn.Module):
@@ -23,7 +29,8 @@ class SineLayer(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, omega_0: float = 30.0, is_first: bool = False):
         super().__init__()
-        self.omega_0, self.is_first = float(omega_0), is_first
+        in_features, out_features = check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
+        self.omega_0, self.is_first = check_positive(omega_0, "omega_0", " (30 is the paper's value)"), is_first
         self.linear = nn.Linear(in_features, out_features)
         with torch.no_grad():
             # First layer: U(-1/n, 1/n), so ω₀·Wx spans a few periods over x in [-1, 1].
@@ -37,6 +44,8 @@ class SineLayer(nn.Module):
         # of a SIREN 3x256 training step on a CPU). Same parameters, same gradients.
         w = self.linear.weight * self.omega_0
         b = self.linear.bias * self.omega_0 if self.linear.bias is not None else None
+        if x.dtype != w.dtype:
+            x = x.to(w.dtype)
         return torch.sin(nn.functional.linear(x, w, b))
 
     def extra_repr(self) -> str:
@@ -54,8 +63,13 @@ class Siren(nn.Module):
                  hidden_layers: int = 3, first_omega_0: float = 30.0, hidden_omega_0: float = 30.0,
                  outermost_linear: bool = True):
         super().__init__()
+        in_features, out_features = check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
+        hidden_features = check_int(hidden_features, "hidden_features", 1)
+        hidden_layers = check_int(hidden_layers, "hidden_layers", 0,
+                                  hint=" (sine layers after the first one; 0 gives a single sine layer)")
         self.in_features, self.out_features = in_features, out_features
-        self.first_omega_0, self.hidden_omega_0 = float(first_omega_0), float(hidden_omega_0)
+        self.first_omega_0 = check_positive(first_omega_0, "first_omega_0", " (30 is the paper's value)")
+        self.hidden_omega_0 = check_positive(hidden_omega_0, "hidden_omega_0", " (30 is the paper's value)")
         layers = [SineLayer(in_features, hidden_features, first_omega_0, is_first=True)]
         layers += [SineLayer(hidden_features, hidden_features, hidden_omega_0) for _ in range(hidden_layers)]
         if outermost_linear:
@@ -69,8 +83,7 @@ class Siren(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_last_dim(x, self.in_features)
-        return self.net(x)
+        return self.net(_as_input(x, self.in_features, self.net[0].linear.weight))
 
 
 class PositionalEncoding(nn.Module):
@@ -78,11 +91,14 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, in_features: int, num_frequencies: int = 10, include_input: bool = True):
         super().__init__()
+        in_features = check_int(in_features, "in_features", 1)
+        num_frequencies = check_int(num_frequencies, "num_frequencies", 0)
         self.in_features, self.include_input = in_features, include_input
         self.register_buffer("freqs", (2.0 ** torch.arange(num_frequencies)) * math.pi)
         self.out_features = in_features * (2 * num_frequencies + int(include_input))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = _as_input(x, self.in_features, self.freqs)
         xf = (x[..., None] * self.freqs).flatten(-2)  # (..., d*L)
         parts = [x] if self.include_input else []
         return torch.cat(parts + [torch.sin(xf), torch.cos(xf)], dim=-1)
@@ -93,13 +109,16 @@ class FourierFeatures(nn.Module):
 
     def __init__(self, in_features: int, num_features: int = 256, sigma: float = 10.0, seed: int = 0):
         super().__init__()
-        g = torch.Generator().manual_seed(seed)
+        in_features = check_int(in_features, "in_features", 1)
+        num_features = check_int(num_features, "num_features", 1)
+        sigma = check_positive(sigma, "sigma", " (the scale of the Fourier frequencies, e.g. 10)")
+        g = torch.Generator().manual_seed(check_int(seed, "seed"))
         self.in_features, self.sigma = in_features, sigma
         self.register_buffer("B", torch.randn(in_features, num_features, generator=g) * sigma)
         self.out_features = 2 * num_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        proj = 2 * math.pi * x @ self.B
+        proj = 2 * math.pi * _as_input(x, self.in_features, self.B) @ self.B
         return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1)
 
 
@@ -114,6 +133,16 @@ class MLP(nn.Module):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        in_features, out_features = check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
+        hidden_features = check_int(hidden_features, "hidden_features", 1)
+        hidden_layers = check_int(hidden_layers, "hidden_layers", 0,
+                                  hint=" (hidden layers after the first one; 0 gives a single hidden layer)")
+        if encoding is not None and getattr(encoding, "in_features", in_features) != in_features:
+            raise ValueError(f"the encoding takes {encoding.in_features} input features but the MLP was built for "
+                             f"in_features={in_features}; build both for the same number of coordinates")
+        if encoding is not None and not isinstance(getattr(encoding, "out_features", None), int):
+            raise TypeError(f"encoding {type(encoding).__name__} needs an int attribute out_features (the width it "
+                            "returns), as PositionalEncoding and FourierFeatures have")
         self.in_features, self.out_features, self.activation = in_features, out_features, activation
         self.encoding = encoding
         width_in = encoding.out_features if encoding is not None else in_features
@@ -124,7 +153,7 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_last_dim(x, self.in_features)
+        x = _as_input(x, self.in_features, self.net[-1].weight)
         return self.net(self.encoding(x) if self.encoding is not None else x)
 
 
@@ -145,8 +174,10 @@ def make_model(kind: str, in_features: int, out_features: int, hidden_features: 
     (Gaussian Fourier features, `ff_features` default hidden_features // 2, σ = `ff_sigma`).
     `seed` (optional) re-seeds torch first, so each kind starts reproducibly.
     """
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join(MODEL_KINDS)}")
     if seed is not None:
-        torch.manual_seed(seed)
+        torch.manual_seed(check_int(seed, "seed"))  # after the kind check: a typo does not consume the seed
     kw = dict(hidden_features=hidden_features, hidden_layers=hidden_layers)
     if kind == "siren":
         return Siren(in_features, out_features, first_omega_0=first_omega_0, hidden_omega_0=hidden_omega_0, **kw)
@@ -156,11 +187,12 @@ def make_model(kind: str, in_features: int, out_features: int, hidden_features: 
         L = num_frequencies if num_frequencies is not None else (10 if in_features <= 2 else 6)
         return MLP(in_features, out_features, encoding=PositionalEncoding(in_features, L), **kw)
     if kind == "relu_ff":
-        m = ff_features if ff_features is not None else hidden_features // 2
+        m = ff_features if ff_features is not None else max(1, hidden_features // 2)
         return MLP(in_features, out_features, encoding=FourierFeatures(in_features, m, ff_sigma, seed or 0), **kw)
-    raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join(MODEL_KINDS)}")
+    raise AssertionError(kind)  # unreachable: every kind in MODEL_KINDS returns above
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
