@@ -14,7 +14,7 @@ else
 TORCH ?= torch>=2.2,<3
 endif
 
-.PHONY: setup lab test test-fast clean-notebooks bench clean
+.PHONY: setup lab test test-fast lint clean-notebooks bench clean
 
 setup: $(STAMP)
 
@@ -25,8 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (INR course)" >/dev/null
 	touch $(STAMP)
 
+# JupyterLab on notebooks/. As root (Docker, Colab) Jupyter refuses to start without --allow-root.
+# tests/test_packaging.py starts this very command (LAB_ARGS: its port, token and --no-browser).
+LAB_ARGS ?=
+LAB = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks
+
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(LAB)
 
 # Unit tests, then every notebook under nbval in the `quick` profile.
 test: setup
@@ -35,6 +40,10 @@ test: setup
 # Unit tests only (seconds).
 test-fast: setup
 	$(BIN)/python -m pytest tests
+
+# ruff with the rule set in pyproject.toml ([tool.ruff]).
+lint: setup
+	$(BIN)/ruff check .
 
 # Strip outputs and execution counts from every notebook before committing.
 clean-notebooks: setup

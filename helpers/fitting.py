@@ -56,7 +56,7 @@ class History:
 
     def steps_to(self, psnr_db: float):
         """(step, seconds) when the logged PSNR first reached `psnr_db`, else None."""
-        for s, p, t in zip(self.step, self.psnr, self.time):
+        for s, p, t in zip(self.step, self.psnr, self.time, strict=False):  # psnr is empty without data_range
             if p >= psnr_db:
                 return s, t
         return None
@@ -112,7 +112,8 @@ def _make_schedule(opt, schedule, steps, lr_min_factor):
     if schedule in (None, "constant"):
         return None
     if schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps), eta_min=opt.defaults["lr"] * lr_min_factor)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps),
+                                                          eta_min=opt.defaults["lr"] * lr_min_factor)
     if callable(schedule):
         return schedule(opt)
     raise ValueError(f"unknown schedule {schedule!r}: use 'cosine', 'constant' or a callable(optimizer)")
@@ -159,10 +160,14 @@ def _check_range(target: torch.Tensor, data_range: float) -> None:
     """Refuse a target that spans more than data_range (e.g. a [0, 255] image with data_range=1)."""
     lo, hi = float(target.min()), float(target.max())
     if hi - lo > 1.1 * data_range:
-        scale = f"divide the target by {hi:.4g}" if lo >= 0 else "rescale the target"
-        raise ValueError(f"target spans [{lo:.4g}, {hi:.4g}] (max - min = {hi - lo:.4g}) but data_range="
-                         f"{data_range:g}, so every PSNR would be wrong by {20 * math.log10((hi - lo) / data_range):.0f}"
-                         f" dB; {scale} (an image in [0, 1] has data_range=1.0) or pass data_range={hi - lo:.4g}")
+        if 0 <= lo and 1 < hi <= 255:
+            fix = ("these look like 8-bit pixel values: divide the target by 255 (then data_range=1.0) "
+                   "or pass data_range=255")
+        else:
+            fix = (f"rescale the target to a range of {data_range:g}, or pass the range its values can span "
+                   f"(at least data_range={hi - lo:.4g})")
+        raise ValueError(f"target spans [{lo:.4g}, {hi:.4g}] but data_range={data_range:g}, so every PSNR would be "
+                         f"off by {20 * math.log10((hi - lo) / data_range):.0f} dB or more; {fix}")
     if data_range >= 50 and hi - lo <= 1.0:
         warnings.warn(f"target spans only [{lo:.3g}, {hi:.3g}] but data_range={data_range:g}: PSNR will read "
                       f"{20 * math.log10(data_range):.0f} dB too high if the signal lives in [0, 1]; "
@@ -322,7 +327,7 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
                     reference = max(value, var or 0.0)
                 elif value > EXPLODE_FACTOR * reference:
                     raise TrainingDiverged(
-                        f"the loss exploded to {value:.3g} at step {step}, {value / reference:.0f}x its start "
+                        f"the loss exploded to {value:.3g} at step {step}, {value / hist.loss[0]:.0f}x its start "
                         f"({hist.loss[0]:.3g}); the fit has failed: {_lr_advice(lr)}")
                 hist.step.append(step)
                 hist.loss.append(value)
@@ -461,6 +466,12 @@ def map_chunks(fn, coords: torch.Tensor, chunk_size: int = 16384):
     for c in (flat.split(chunk_size) if len(flat) else [flat]):
         r = fn(c)
         outs.append(tuple(t.detach() for t in r) if isinstance(r, tuple) else r.detach())
+    def join(parts):
+        out = torch.cat(parts)
+        if len(flat) == 0:  # no points: keep the channel count of fn's output
+            return out.reshape(*coords.shape[:-1], out.shape[-1] if out.ndim > 1 else 1)
+        return out.reshape(*coords.shape[:-1], -1)
+
     if isinstance(outs[0], tuple):
-        return tuple(torch.cat(parts).reshape(*coords.shape[:-1], -1) for parts in zip(*outs))
-    return torch.cat(outs).reshape(*coords.shape[:-1], -1)
+        return tuple(join(parts) for parts in zip(*outs, strict=True))
+    return join(outs)

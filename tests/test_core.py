@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import helpers
-from helpers import runtime
 
 
 # ---------------------------------------------------------------- runtime
@@ -123,7 +122,7 @@ def test_siren_activations_stay_stable_with_depth():
 
 def test_separate_first_and_hidden_omega():
     m = helpers.Siren(1, 1, hidden_features=8, hidden_layers=2, first_omega_0=3000, hidden_omega_0=30)
-    assert m.net[0].omega_0 == 3000 and all(l.omega_0 == 30 for l in m.net[1:-1])
+    assert m.net[0].omega_0 == 3000 and all(layer.omega_0 == 30 for layer in m.net[1:-1])
     assert math.isclose(m.net[1].linear.weight.abs().max().item(), math.sqrt(6 / 8) / 30, rel_tol=0.5)
 
 
@@ -141,7 +140,9 @@ def test_unknown_model_kind():
 
 
 def test_equal_depth_across_kinds():
-    lin = lambda m: sum(isinstance(x, torch.nn.Linear) for x in m.modules())
+    def lin(m):
+        return sum(isinstance(x, torch.nn.Linear) for x in m.modules())
+
     counts = {k: lin(helpers.make_model(k, 2, 1, 32, 3)) for k in helpers.MODEL_KINDS}
     assert len(set(counts.values())) == 1, counts
 
@@ -298,7 +299,9 @@ def test_ssim_iou_chamfer_normals():
 
 # ---------------------------------------------------------------- surfaces
 def test_sphere_mesh_and_metrics():
-    sdf = lambda x: x.norm(dim=-1) - 0.5
+    def sdf(x):
+        return x.norm(dim=-1) - 0.5
+
     v, f = helpers.extract_mesh(sdf, resolution=48, level=0.0, chunk_size=1000)
     r = np.linalg.norm(v, axis=1)
     assert np.abs(r - 0.5).max() < 0.01  # vertices land on the sphere: mapping back to the box is right
@@ -354,14 +357,40 @@ def test_closed_form_is_trainable_and_multichannel():
     assert m.net[0].linear.weight.grad is not None and torch.isfinite(m.net[0].linear.weight.grad).all()
 
 
-def test_value_and_derivatives_dispatch():
+def test_value_and_derivatives_of_a_tanh_network_match_the_analytic_ones():
+    """A non-SIREN takes the autograd route; its values must be the closed-form ones of a tanh layer."""
     torch.manual_seed(0)
-    relu = helpers.make_model("tanh", 2, 1, 16, 1).double()
-    x = torch.rand(10, 2, dtype=torch.float64)
-    y, g, lap = helpers.value_and_derivatives(relu, x)
-    assert g.shape == (10, 2) and lap.shape == (10, 1)
+    tanh_net = helpers.make_model("tanh", 2, 1, 16, 0).double()  # Φ(x) = w₂·tanh(W₁x + b₁) + b₂
+    lin1, lin2 = tanh_net.net[0], tanh_net.net[2]
+    x = torch.rand(10, 2, dtype=torch.float64) * 2 - 1
+    with torch.no_grad():
+        t = torch.tanh(x @ lin1.weight.T + lin1.bias)                     # (10, 16)
+        s = 1 - t ** 2                                                    # tanh' = 1 - tanh²
+        w2 = lin2.weight[0]
+        phi = t @ w2 + lin2.bias                                          # (10,)
+        grad = (s * w2) @ lin1.weight                                     # Σⱼ w₂ⱼ tanh'ⱼ W₁ⱼ: (10, 2)
+        lap = (-2 * t * s * w2) @ (lin1.weight ** 2).sum(1)               # tanh'' = -2 tanh tanh'
+    for create_graph in (True, False):
+        y, g, lp = helpers.value_and_derivatives(tanh_net, x, create_graph=create_graph)
+        assert y.shape == (10, 1) and g.shape == (10, 2) and lp.shape == (10, 1)
+        assert torch.allclose(y[:, 0], phi, atol=1e-12)
+        assert torch.allclose(g, grad, atol=1e-12)
+        assert torch.allclose(lp[:, 0], lap, atol=1e-12)
+        assert lap.abs().max() > 1e-3  # not a trivially zero Laplacian
     with pytest.raises(TypeError, match="Siren"):
-        helpers.siren_derivatives(relu, x)
+        helpers.siren_derivatives(tanh_net, x)
+
+
+def test_value_and_derivatives_of_a_deep_tanh_network_match_torch_hessian():
+    """Deeper: ∇Φ and ΔΦ (the trace of the Hessian) against torch.autograd.functional, point by point."""
+    torch.manual_seed(1)
+    net = helpers.make_model("tanh", 3, 1, 8, 2).double()
+    x = torch.rand(6, 3, dtype=torch.float64) * 2 - 1
+    _, g, lap = helpers.value_and_derivatives(net, x, create_graph=False)
+    for i in range(len(x)):
+        f = lambda p: net(p[None])[0, 0]  # noqa: E731
+        assert torch.allclose(g[i], torch.autograd.functional.jacobian(f, x[i]), atol=1e-12)
+        assert torch.allclose(lap[i, 0], torch.autograd.functional.hessian(f, x[i]).trace(), atol=1e-12)
 
 
 def test_fit_stops_at_psnr_target():
@@ -434,7 +463,7 @@ def test_sine_layer_folds_omega_exactly():
     assert torch.allclose(m(x), bench.paper_forward(m, x), rtol=0, atol=1e-12)
     g1 = torch.autograd.grad(m(x).sum(), list(m.parameters()))
     g2 = torch.autograd.grad(bench.paper_forward(m, x).sum(), list(m.parameters()))
-    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(g1, g2))
+    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(g1, g2, strict=True))
 
 
 def test_fit_returns_to_train_mode_after_eval_fn():
@@ -474,5 +503,5 @@ def test_closed_form_no_grad_path_matches_graph_path():
     with_graph = helpers.siren_derivatives(m, x)
     with torch.no_grad():
         in_place = helpers.siren_derivatives(m, x, chunk_size=777)
-    for a, b in zip(with_graph, in_place):
+    for a, b in zip(with_graph, in_place, strict=True):
         assert torch.allclose(a.detach(), b, rtol=1e-10, atol=1e-10)

@@ -1,7 +1,15 @@
-"""The repository's own hygiene: declared dependencies agree, notebooks are committed clean."""
+"""The repository's own hygiene: declared dependencies agree, notebooks are committed clean, `make lab` starts."""
 import json
+import os
 import pathlib
 import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 
 import pytest
 
@@ -16,11 +24,55 @@ def _split(req: str):
     return name, spec
 
 
+def _toml_string_list(text: str, table: str, key: str) -> list[str]:
+    """The strings of `key = [...]` in `[table]` of a TOML text: enough for pyproject's dependency lists.
+
+    Python 3.10 (which pyproject.toml allows) has no tomllib, so the checks below must not need it;
+    `test_toml_reader_agrees_with_tomllib` compares this reader with tomllib where there is one.
+    """
+    section = re.search(rf"^\[{re.escape(table)}\][ \t]*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    assert section, f"pyproject.toml has no [{table}] table"
+    array = re.search(rf"^{re.escape(key)}[ \t]*=[ \t]*\[(.*?)^\]", section.group(1), re.M | re.S)
+    assert array, f"pyproject.toml has no list {key} = [...] in [{table}]"
+    body = "\n".join(line.split("#", 1)[0] for line in array.group(1).splitlines())  # drop comments
+    return re.findall(r'"([^"]*)"', body)
+
+
+def _pyproject_lists(text: str) -> dict[str, list[str]]:
+    return {"dependencies": _toml_string_list(text, "project", "dependencies"),
+            "dev": _toml_string_list(text, "project.optional-dependencies", "dev")}
+
+
 def pyproject_deps():
-    tomllib = pytest.importorskip("tomllib")
-    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = meta["dependencies"] + meta["optional-dependencies"]["dev"]
-    return dict(_split(r) for r in reqs)
+    lists = _pyproject_lists((ROOT / "pyproject.toml").read_text())
+    return dict(_split(r) for r in lists["dependencies"] + lists["dev"])
+
+
+def test_toml_reader_agrees_with_tomllib():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the reader itself runs everywhere
+    text = (ROOT / "pyproject.toml").read_text()
+    meta = tomllib.loads(text)["project"]
+    assert _pyproject_lists(text) == {"dependencies": meta["dependencies"],
+                                      "dev": meta["optional-dependencies"]["dev"]}
+
+
+def test_toml_reader_handles_comments_and_tables():
+    text = """[project]
+name = "x"
+dependencies = [
+    "a>=1,<2",  # a comment with "quotes"
+    # "commented-out>=0"
+    "b>=2,<3",
+]
+
+[project.optional-dependencies]
+dev = ["c>=3,<4",
+]
+other = [
+    "d>=1",
+]
+"""
+    assert _pyproject_lists(text) == {"dependencies": ["a>=1,<2", "b>=2,<3"], "dev": ["c>=3,<4"]}
 
 
 def conda_deps():
@@ -50,7 +102,7 @@ def test_dependencies_are_ranges_not_pins():
 
 def test_core_dependencies_present():
     need = {"torch", "numpy", "matplotlib", "ipywidgets", "scikit-image", "soundfile", "jupyterlab", "nbval",
-            "pytest", "tqdm"}
+            "pytest", "tqdm", "ruff"}
     assert need <= set(pyproject_deps())
 
 
@@ -96,3 +148,53 @@ def test_clean_script_strips_outputs(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "clean_notebooks.py"), str(tmp_path)], check=True)
     cell = json.loads(p.read_text())["cells"][0]
     assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+def test_make_lab_starts_jupyterlab(tmp_path):
+    """`make lab`, exactly as the Makefile runs it (as root too: Docker, Colab), serves notebooks/ on /api.
+
+    Only the port, a token and --no-browser are added (LAB_ARGS); `-o` keeps make from reinstalling the
+    venv. The server and make run in their own process group, which is all this test stops.
+    """
+    if not (ROOT / ".venv" / "bin" / "jupyter").exists():
+        pytest.skip("no .venv/bin/jupyter: run `make setup` first")
+    port, token = _free_port(), secrets.token_hex(16)
+    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={token}")
+    log = tmp_path / "lab.log"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["make", "--no-print-directory", "-o", ".venv/.installed", "lab", f"LAB_ARGS={args}"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline, answer = time.monotonic() + 120, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=5) as r:
+                    answer = json.load(r)
+                break
+            except OSError:
+                time.sleep(0.5)
+        text = log.read_text()
+        why = "did not answer within 120 s" if proc.poll() is None else f"exited with code {proc.poll()}"
+        assert answer is not None, f"`make lab` {why}:\n{text[-3000:]}"
+        names = {item["name"] for item in answer["content"]}
+        assert {p.name for p in notebooks()} <= names, f"the server's root is not notebooks/: {sorted(names)}"
+        assert "Running as root is not recommended" not in text or "--allow-root" in text
+        if os.geteuid() == 0:
+            assert "--allow-root" in text.splitlines()[0], "as root, make lab must pass --allow-root"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the group make started: make and its jupyter server
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
