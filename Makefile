@@ -14,7 +14,7 @@ else
 TORCH ?= torch>=2.2,<3
 endif
 
-.PHONY: setup lab test test-fast lint clean-notebooks bench clean
+.PHONY: setup lab test test-fast lint times clean-notebooks bench clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,13 @@ test-fast: setup
 # ruff with the rule set in pyproject.toml ([tool.ruff]).
 lint: setup
 	$(BIN)/ruff check .
+
+# Run times per notebook and profile -> notebooks/times.json and the README's table (scripts/time_notebooks.py),
+# e.g. `make times PROFILES=quick NOTEBOOKS="02 08"`.
+PROFILES ?= quick standard
+NOTEBOOKS ?=
+times: setup
+	$(BIN)/python scripts/time_notebooks.py --profiles $(PROFILES) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 # Strip outputs and execution counts from every notebook before committing.
 clean-notebooks: setup

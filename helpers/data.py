@@ -112,6 +112,8 @@ def data_path(filename: str) -> Path:
             in SHA256SUMS, or its SHA-256 does not match.  The message names the
             file, the problem and the command that fixes it.
     """
+    if not isinstance(filename, str) or not filename or "/" in filename or "\\" in filename:
+        raise ValueError(f"filename must be the bare name of a file in data/ (e.g. {MESH_FILE!r}), got {filename!r}")
     directory = _data_dir()
     path = directory / filename
     try:

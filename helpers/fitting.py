@@ -50,13 +50,22 @@ class History:
     def final_loss(self) -> float:
         return self.loss[-1]
 
+    def _need_psnr(self, what: str) -> None:
+        if not self.psnr:
+            raise ValueError(f"{what} needs a PSNR history, and this fit logged none: pass data_range to fit "
+                             "(1.0 for images in [0, 1], 2.0 for audio in [-1, 1])")
+
     @property
     def final_psnr(self) -> float:
+        self._need_psnr("final_psnr")
         return self.psnr[-1]
 
     def steps_to(self, psnr_db: float):
         """(step, seconds) when the logged PSNR first reached `psnr_db`, else None."""
-        for s, p, t in zip(self.step, self.psnr, self.time, strict=False):  # psnr is empty without data_range
+        self._need_psnr("steps_to")
+        if isinstance(psnr_db, bool) or not isinstance(psnr_db, numbers.Real) or math.isnan(psnr_db):
+            raise TypeError(f"psnr_db must be a number of dB such as 30.0, got {psnr_db!r}")
+        for s, p, t in zip(self.step, self.psnr, self.time, strict=True):
             if p >= psnr_db:
                 return s, t
         return None
@@ -99,6 +108,7 @@ AUTO_BATCH_ACCELERATOR = 2 ** 18
 
 def auto_batch_size(n_rows: int, device) -> int | None:
     """batch_size='auto': None (full batch) up to twice the device's batch, else that batch."""
+    n_rows = check_int(n_rows, "n_rows", 0)
     b = AUTO_BATCH.get(torch.device(device).type, AUTO_BATCH_ACCELERATOR)
     return None if n_rows <= 2 * b else b
 

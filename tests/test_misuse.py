@@ -230,6 +230,26 @@ def test_continuing_a_converged_fit_is_not_an_explosion(camera16):
     assert h.loss[0] < 1e-3 and max(h.loss) > h.loss[0]
 
 
+def test_history_psnr_queries_need_a_psnr_history(camera16):
+    coords, values = camera16
+    h = fit_quietly(small_siren(), coords, values, steps=3)  # no data_range: no PSNR logged
+    with pytest.raises(ValueError, match="steps_to needs a PSNR history.*pass data_range"):
+        h.steps_to(30.0)
+    with pytest.raises(ValueError, match="final_psnr needs a PSNR history"):
+        h.final_psnr
+    h = fit_quietly(small_siren(), coords, values, steps=3, data_range=1.0)
+    assert h.steps_to(-100.0) == (1, h.time[0]) and h.steps_to(1000.0) is None
+    with pytest.raises(TypeError, match="psnr_db must be a number"):
+        h.steps_to("30")
+
+
+def test_data_path_takes_bare_file_names():
+    with pytest.raises(ValueError, match="bare name of a file in data/"):
+        H.data_path("../pyproject.toml")
+    with pytest.raises(H.DataFileError, match="missing"):
+        H.data_path("no_such_file.npz")
+
+
 # ------------------------------------------------------------------ models
 @pytest.mark.parametrize("make, exc, words", [
     (lambda: H.Siren(2, 1, hidden_features=0), ValueError, "hidden_features must be at least 1"),
