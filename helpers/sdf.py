@@ -6,6 +6,9 @@ their unit outward normals n(x), plus points of the whole domain Ω:
 
   L_sdf = ∫_Ω ‖|∇ₓΦ| − 1‖ + ∫_Ω₀ ‖Φ‖ + (1 − ⟨∇ₓΦ, n⟩) + ∫_{Ω∖Ω₀} ψ(Φ),   ψ(Φ) = exp(−α|Φ|).
 
+The slide writes the normal term as 1 − ⟨∇ₓΦ, n⟩; like the authors' code, `sdf_terms` uses the
+cosine 1 − cos∠(∇ₓΦ, n) by default (equal when |∇ₓΦ| = 1; `normal='dot'` gives the slide's form).
+
 Batches (what `surface_sampler` returns and `sdf_loss` takes, the `H.fit` way):
   coords (N, d)      on-surface points first, then off-surface points uniform in bounds^d
   target (N, d + 1)  columns 0..d-1: the unit normal n (zeros off the surface),
@@ -16,6 +19,9 @@ Each integral is estimated by the mean over the points of its own domain
 averages the masked terms over the whole batch instead (zeros elsewhere); with
 as many off- as on-surface points that halves their effective weights, which
 changes nothing qualitative.
+
+Evaluation: `eikonal_residual`, `residual_by_distance` (is Φ a distance, and how far from the
+surface?), `offset_surfaces` (the level sets Φ = c against the true offsets d = c), `count_pieces`.
 
 2D outlines (for a first picture): `text_outline` (a letter's contours),
 `sample_outline` (boundary points + outward normals), `polygon_sdf` (the exact
@@ -29,12 +35,16 @@ import torch
 from .checks import check_finite, check_nonempty
 from .diffops import derivatives, value_and_derivatives
 
-#: The loss weights of the SIREN authors' code (sdf_loss in loss_functions.py), with α = 100 in ψ.
+#: The loss weights of the SIREN authors' code (function `sdf` in their loss_functions.py), with α = 100 in ψ.
 AUTHORS_WEIGHTS = {"eikonal": 5e1, "surface": 3e3, "normal": 1e2, "psi": 1e2}
 AUTHORS_ALPHA = 100.0
 TERMS = ("eikonal", "surface", "normal", "psi")
-TERM_LABELS = {"eikonal": "∫_Ω ‖|∇Φ| − 1‖  (eikonal)", "surface": "∫_Ω₀ ‖Φ‖  (on the surface)",
-               "normal": "∫_Ω₀ 1 − ⟨∇Φ, n⟩  (normals)", "psi": "∫_Ω∖Ω₀ exp(−α|Φ|)  (off the surface)"}
+#: Plot titles of the terms in matplotlib mathtext (rendered, not shown as source); the normal term is the
+#: cosine that `sdf_terms` uses by default, not the slide's inner product.
+TERM_LABELS = {"eikonal": r"eikonal: $\int_{\Omega}\ \left|\,|\nabla\Phi| - 1\,\right|$",
+               "surface": r"surface: $\int_{\Omega_0} |\Phi|$",
+               "normal": r"normals: $\int_{\Omega_0} 1 - \cos\angle(\nabla\Phi, \mathbf{n})$",
+               "psi": r"off-surface: $\int_{\Omega \setminus \Omega_0} \exp(-\alpha|\Phi|)$"}
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -166,6 +176,76 @@ def eikonal_residual(model, coords: torch.Tensor, chunk_size: int = 16384) -> to
     check_finite(coords, "coords")
     _, g, _ = derivatives(model, coords, laplacian=False, chunk_size=chunk_size)
     return (g.norm(dim=-1) - 1.0).abs()
+
+
+def residual_by_distance(model, points, distances, edges=(0.0, 0.02, 0.05, 0.1, 0.2, 0.4, np.inf),
+                         chunk_size: int = 16384) -> dict:
+    """How close Φ is to a distance function, by true distance from the surface.
+
+    points (N, d) with their true signed distances (N,); edges: bin edges of |distance|.
+    Returns numpy arrays of length len(edges) - 1: 'lo', 'hi' (the bins), 'count', and the medians
+    per bin of 'grad_norm' (|∇ₓΦ|), 'residual' (| |∇ₓΦ| − 1 |) and 'error' (|Φ − distance|).
+    """
+    pts = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points).float()
+    check_nonempty(pts, "points")
+    check_finite(pts, "points")
+    dist = np.abs(np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64))
+    if dist.shape != (pts.shape[0],):
+        raise ValueError(f"distances must be shaped ({pts.shape[0]},), one per point, got {dist.shape}")
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"edges must be at least two increasing values, got {edges.tolist()}")
+    device = next(model.parameters()).device
+    phi, grad, _ = derivatives(model, pts.to(device), laplacian=False, chunk_size=chunk_size)
+    phi = phi.reshape(-1).cpu().numpy()
+    gnorm = grad.norm(dim=-1).reshape(-1).cpu().numpy()
+    signed = np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64)
+    out = {k: [] for k in ("lo", "hi", "count", "grad_norm", "residual", "error")}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (dist >= lo) & (dist < hi)
+        out["lo"].append(lo)
+        out["hi"].append(hi)
+        out["count"].append(int(sel.sum()))
+        med = (lambda v: float(np.median(v[sel])) if sel.any() else float("nan"))
+        out["grad_norm"].append(med(gnorm))
+        out["residual"].append(med(np.abs(gnorm - 1.0)))
+        out["error"].append(med(np.abs(phi - signed)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def offset_surfaces(phi, distances, levels) -> dict:
+    """Level sets Φ = c against the true offset surfaces d = c, on the same sample points.
+
+    phi, distances: Φ and the true signed distance at the same (N,) points (uniform in the box,
+    so that a fraction of points is a fraction of the box's volume). For each c in `levels`:
+    'inside' = share of points with Φ < c, 'true_inside' = share with d < c, 'iou' of the two sets.
+    Returns numpy arrays of length len(levels), plus 'level'.
+    """
+    p = np.asarray(phi.detach().cpu() if torch.is_tensor(phi) else phi, dtype=np.float64).reshape(-1)
+    d = np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64).reshape(-1)
+    if p.shape != d.shape or p.size == 0:
+        raise ValueError(f"phi and distances must be the same non-empty length, got {p.shape} and {d.shape}")
+    if not (np.isfinite(p).all() and np.isfinite(d).all()):
+        raise ValueError("phi and distances must be finite (no NaN or inf)")
+    out = {k: [] for k in ("level", "inside", "true_inside", "iou")}
+    for c in levels:
+        a, b = p < c, d < c
+        union = (a | b).sum()
+        out["level"].append(float(c))
+        out["inside"].append(float(a.mean()))
+        out["true_inside"].append(float(b.mean()))
+        out["iou"].append(float((a & b).sum() / union) if union else 1.0)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def count_pieces(volume, level: float = 0.0) -> int:
+    """Number of connected pieces (6-connected voxels) of {Φ < level} in a sampled volume (R, R, R)."""
+    from skimage.measure import label
+
+    v = np.asarray(volume.detach().cpu() if torch.is_tensor(volume) else volume)
+    if v.ndim != 3 or v.size == 0:
+        raise ValueError(f"volume must be a 3D grid of Φ values, got shape {v.shape}")
+    return int(label(v < level, connectivity=1).max())
 
 
 # ----------------------------------------------------------------------------- 2D outlines

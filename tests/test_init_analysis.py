@@ -71,3 +71,14 @@ def test_clear_errors():
         IA.layer_outputs(m, torch.full((4, 2), float("nan")))
     with pytest.raises(ValueError, match="empty"):
         IA.layer_outputs(m, torch.zeros(0, 2))
+
+
+def test_pytorch_default_levels_off_at_one_over_sqrt_2n():
+    # m_{l+1} = m_l / 3 + 1/(3n) (weights and biases U(±1/√n), sin z ≈ z) has the fixed point 1/(2n):
+    # notebook 04's exercise 1. The bias alone, 1/√(3n), is about 22 % too low.
+    x = _x(1024)
+    for n in (64, 256):
+        st = IA.layer_stats(IA.make_siren("pytorch_default", 1, 1, n, 29, seed=1), x)
+        tail = np.sqrt(np.mean(st["post_std"][14:] ** 2))
+        assert tail * math.sqrt(2 * n) == pytest.approx(1.0, abs=0.08), (n, tail)
+        np.testing.assert_allclose(st["pre_std"][14:], st["post_std"][14:], rtol=1e-2)  # sin z ≈ z down there

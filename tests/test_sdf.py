@@ -125,3 +125,75 @@ def test_start_outside_and_fit_smoke():
     hist = helpers.fit(m, sampler=sdf.surface_sampler(pts, nrm, 64), loss_fn=sdf.make_sdf_loss(), steps=3,
                        progress=False)
     assert set(hist.terms) == set(sdf.TERMS)
+
+
+class ScaledSphere(SphereSDF):
+    """2·(|x| − r): right zero level set, slope 2, so |Φ − d| = |d| grows with the distance."""
+
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+def _box_points(n=4000, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 3, generator=g) * 2 - 1
+    return x, (x.norm(dim=-1) - 0.5).numpy()
+
+
+def test_residual_by_distance_of_exact_and_wrong_fields():
+    x, d = _box_points()
+    edges = (0.0, 0.1, 0.3, 0.6)
+    exact = sdf.residual_by_distance(SphereSDF(), x, d, edges)
+    assert exact["count"].sum() == int((np.abs(d) < 0.6).sum())
+    np.testing.assert_allclose(exact["grad_norm"], 1, atol=1e-5)
+    assert exact["residual"].max() < 1e-5 and exact["error"].max() < 1e-5
+    steep = sdf.residual_by_distance(ScaledSphere(), x, torch.from_numpy(d), edges)
+    np.testing.assert_allclose(steep["grad_norm"], 2, atol=1e-5)
+    np.testing.assert_allclose(steep["residual"], 1, atol=1e-5)
+    assert np.all(np.diff(steep["error"]) > 0)          # |Φ − d| = |d|: larger in each farther band
+    assert np.all((steep["error"] >= steep["lo"]) & (steep["error"] < steep["hi"]))
+    with pytest.raises(ValueError, match="one per point"):
+        sdf.residual_by_distance(SphereSDF(), x, d[:10])
+    with pytest.raises(ValueError, match="increasing"):
+        sdf.residual_by_distance(SphereSDF(), x, d, edges=(0.3, 0.1))
+
+
+def test_offset_surfaces_measure_inflation():
+    _, d = _box_points()
+    same = sdf.offset_surfaces(d, d, [-0.1, 0.0, 0.1])
+    np.testing.assert_allclose(same["iou"], 1.0)
+    np.testing.assert_allclose(same["inside"], same["true_inside"])
+    assert np.all(np.diff(same["inside"]) > 0)           # a larger c holds more of the box
+    shrunk = sdf.offset_surfaces(d + 0.1, d, [0.0, 0.1])  # Φ = d + 0.1: its zero level is d's −0.1 offset
+    assert np.all(shrunk["inside"] < shrunk["true_inside"]) and np.all(shrunk["iou"] < 0.9)
+    assert shrunk["inside"][1] == pytest.approx(same["true_inside"][1], abs=1e-12)  # Φ < 0.1 ⇔ d < 0
+    with pytest.raises(ValueError, match="same non-empty length"):
+        sdf.offset_surfaces(d[:5], d, [0.0])
+    with pytest.raises(ValueError, match="finite"):
+        sdf.offset_surfaces(np.full(3, np.nan), np.zeros(3), [0.0])
+
+
+def test_count_pieces():
+    ax = np.linspace(-1, 1, 24)
+    x, y, z = np.meshgrid(ax, ax, ax, indexing="ij")
+    one = np.sqrt(x**2 + y**2 + z**2) - 0.5
+    two = np.minimum(np.sqrt((x - 0.5) ** 2 + y**2 + z**2), np.sqrt((x + 0.5) ** 2 + y**2 + z**2)) - 0.3
+    assert sdf.count_pieces(one) == 1
+    assert sdf.count_pieces(two) == 2
+    assert sdf.count_pieces(two, level=0.3) == 1        # the offset surfaces merge once c reaches the gap
+    assert sdf.count_pieces(torch.from_numpy(one), level=-0.9) == 0
+    with pytest.raises(ValueError, match="3D grid"):
+        sdf.count_pieces(np.zeros((4, 4)))
+
+
+def test_term_labels_are_mathtext_matplotlib_renders():
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    assert set(sdf.TERM_LABELS) == set(sdf.TERMS)
+    for term, label in sdf.TERM_LABELS.items():
+        assert label.count("$") == 2, f"{term}: the formula must be one $...$ mathtext span, got {label!r}"
+        outside = label.split("$")[0] + label.split("$")[2]
+        assert "_" not in outside and "∫" not in outside, f"{term}: math outside $...$ shows as source: {label!r}"
+        parser.parse("$" + label.split("$")[1] + "$", dpi=100)
+    assert r"\cos" in sdf.TERM_LABELS["normal"] and "langle" not in sdf.TERM_LABELS["normal"]  # what the loss uses
