@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .checks import as_float_tensor, check_image, check_nonempty, check_positive
+from .checks import as_float_tensor, check_image, check_int, check_nonempty, check_positive
 
 
 def _pair(pred, target, names=("prediction", "target")):
@@ -106,6 +106,7 @@ def nearest(query: torch.Tensor, points: torch.Tensor, chunk_size: int = 4096):
     q_all = _points(query, "query")
     p = _points(points, "points", q_all.shape[1]).to(q_all.device)
     check_nonempty(p, "points")
+    chunk_size = check_int(chunk_size, "chunk_size", 1)
     dists, idxs = [], []
     for q in q_all.split(chunk_size):
         # exact differences, not the |a|²+|b|²-2ab shortcut: that one is off by ~1e-4

@@ -194,5 +194,7 @@ def make_model(kind: str, in_features: int, out_features: int, hidden_features: 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"count_parameters needs a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 

@@ -346,6 +346,10 @@ def test_ssim_chamfer_normals_refuse_bad_shapes():
     p = torch.rand(5, 3)
     with pytest.raises(ValueError, match="one normal per point"):
         H.normal_consistency(p, p[:4], p, p)
+    with pytest.raises(ValueError, match="chunk_size must be at least 1"):
+        H.chamfer_distance(p, p, chunk_size=0)
+    with pytest.raises(TypeError, match="count_parameters needs a torch.nn.Module"):
+        H.count_parameters([torch.zeros(3)])
 
 
 # ------------------------------------------------------------------ checks
