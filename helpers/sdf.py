@@ -189,9 +189,9 @@ def residual_by_distance(model, points, distances, edges=(0.0, 0.02, 0.05, 0.1, 
     pts = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points).float()
     check_nonempty(pts, "points")
     check_finite(pts, "points")
-    dist = np.abs(np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64))
-    if dist.shape != (pts.shape[0],):
-        raise ValueError(f"distances must be shaped ({pts.shape[0]},), one per point, got {dist.shape}")
+    signed = np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64)
+    if signed.shape != (pts.shape[0],):
+        raise ValueError(f"distances must be shaped ({pts.shape[0]},), one per point, got {signed.shape}")
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError(f"edges must be at least two increasing values, got {edges.tolist()}")
@@ -199,17 +199,16 @@ def residual_by_distance(model, points, distances, edges=(0.0, 0.02, 0.05, 0.1, 
     phi, grad, _ = derivatives(model, pts.to(device), laplacian=False, chunk_size=chunk_size)
     phi = phi.reshape(-1).cpu().numpy()
     gnorm = grad.norm(dim=-1).reshape(-1).cpu().numpy()
-    signed = np.asarray(distances.detach().cpu() if torch.is_tensor(distances) else distances, dtype=np.float64)
-    out = {k: [] for k in ("lo", "hi", "count", "grad_norm", "residual", "error")}
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    per_point = {"grad_norm": gnorm, "residual": np.abs(gnorm - 1.0), "error": np.abs(phi - signed)}
+    dist = np.abs(signed)
+    out = {k: [] for k in ("lo", "hi", "count", *per_point)}
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = (dist >= lo) & (dist < hi)
         out["lo"].append(lo)
         out["hi"].append(hi)
         out["count"].append(int(sel.sum()))
-        med = (lambda v: float(np.median(v[sel])) if sel.any() else float("nan"))
-        out["grad_norm"].append(med(gnorm))
-        out["residual"].append(med(np.abs(gnorm - 1.0)))
-        out["error"].append(med(np.abs(phi - signed)))
+        for key, values in per_point.items():
+            out[key].append(float(np.median(values[sel])) if sel.any() else float("nan"))
     return {k: np.array(v) for k, v in out.items()}
 
 
