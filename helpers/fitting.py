@@ -149,7 +149,7 @@ class FitWarning(UserWarning):
 
 
 def _lr_advice(lr: float) -> str:
-    return (f"lower the learning rate (now lr={lr:g}; try lr={lr / 10:g}, SIRENs usually train at 1e-4) "
+    return (f"lower the learning rate (now lr={lr:g}; try lr={lr / 10:g}: the course's fits use 1e-4 to 1e-3) "
             "or pass grad_clip=1.0")
 
 

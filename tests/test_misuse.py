@@ -236,7 +236,7 @@ def test_history_psnr_queries_need_a_psnr_history(camera16):
     with pytest.raises(ValueError, match="steps_to needs a PSNR history.*pass data_range"):
         h.steps_to(30.0)
     with pytest.raises(ValueError, match="final_psnr needs a PSNR history"):
-        h.final_psnr
+        _ = h.final_psnr
     h = fit_quietly(small_siren(), coords, values, steps=3, data_range=1.0)
     assert h.steps_to(-100.0) == (1, h.time[0]) and h.steps_to(1000.0) is None
     with pytest.raises(TypeError, match="psnr_db must be a number"):
