@@ -137,3 +137,19 @@ def test_training_script_writes_a_loadable_checkpoint(tmp_path):
     assert H.count_parameters(model) == 314_817
     notes = out.with_suffix(".notes.md").read_text()
     assert "held-out IoU" in notes and "50% near the surface" in notes
+
+
+def test_show_reconstructions_returns_none_with_a_hull_column(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    sphere = H.extract_mesh(lambda p: p.norm(dim=-1) - 0.5, resolution=12)
+    row = dict(name="s", x=torch.rand(20, 3), pred=sphere, gt=sphere)
+    assert onet.show_reconstructions([row, dict(row, hull=sphere)]) is None
+    (fig,) = shown
+    assert len(fig.axes) == 2 * 2 * 4 and fig.get_size_inches()[0] <= 11   # 2 shapes x 2 views x 4 columns
+    plt.close("all")

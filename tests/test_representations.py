@@ -126,3 +126,22 @@ def test_storage_bytes():
     assert R.parameter_bytes(m) == 4 * 33
     with pytest.raises(ValueError):
         R.voxel_bytes(0)
+
+
+def test_show_square_cases_draws_sixteen_cells_and_returns_none(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    assert R.show_square_cases() is None
+    (fig,) = shown
+    assert len(fig.axes) == 16 and fig.get_size_inches()[0] <= 11
+    # each case draws its table's segments (solid) plus the saddles' alternative (dashed), and the cell outline
+    from helpers import surfaces
+    for case, ax in enumerate(fig.axes):
+        solid = [ln for ln in ax.lines if ln.get_linestyle() == "-" and ln.get_color() == "C3"]
+        assert len(solid) == len(surfaces.SQUARE_CASES[case]), case
+    plt.close("all")
