@@ -142,6 +142,7 @@ def _make_schedule(opt, schedule, steps, lr_min_factor):
 EXPLODE_FACTOR = 100.0   # stop: a logged loss above this many times its reference
 ROSE_FACTOR = 1.1        # with the MSE loss, warn when the loss rose this much above its first value and ended at
 MEAN_FRACTION = 0.9      # this fraction of the target's variance or more (the network learned only the mean)
+MIN_STEPS_TO_JUDGE = 20  # ... after at least this many steps (a 3-step try with batches of 16 proves nothing)
 
 
 class FitWarning(UserWarning):
@@ -217,8 +218,8 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
                      a sampler, pass coords and target as well: the whole data the stop is checked on.
     Raises TrainingDiverged at the first logged step whose loss is NaN or infinite, or more than
     EXPLODE_FACTOR times its start (for the MSE loss: its start or the target's variance, whichever is
-    larger). Warns (FitWarning) when an MSE fit rose ROSE_FACTOR times above its start and ended no better
-    than the target's mean: both signs of a learning rate that is too high.
+    larger). Warns (FitWarning) when an MSE fit of MIN_STEPS_TO_JUDGE steps or more rose ROSE_FACTOR times
+    above its start and ended no better than the target's mean: both signs of a learning rate that is too high.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (e.g. helpers.make_model('siren', 2, 1)), "
@@ -365,7 +366,8 @@ def fit(model: torch.nn.Module, coords: torch.Tensor | None = None, target: torc
     finally:
         bar.close()
         model.eval()
-    if var is not None and max(hist.loss) >= ROSE_FACTOR * hist.loss[0] and hist.loss[-1] >= MEAN_FRACTION * var:
+    if (var is not None and hist.step[-1] >= MIN_STEPS_TO_JUDGE and max(hist.loss) >= ROSE_FACTOR * hist.loss[0]
+            and hist.loss[-1] >= MEAN_FRACTION * var):
         warnings.warn(f"the fit failed: the loss rose to {max(hist.loss):.3g} ({max(hist.loss) / hist.loss[0]:.1f}x "
                       f"its start) and ended at {hist.loss[-1]:.3g}, no better than predicting the target's mean "
                       f"(its variance is {var:.3g}); {_lr_advice(lr)}", FitWarning, stacklevel=2)
