@@ -133,8 +133,8 @@ def _make_schedule(opt, schedule, steps, lr_min_factor):
 # the loss jumps from 0.32 to 179 at step 2 (560x; lr 10: 6e4x, lr 1e3: 5e8x) and every run from lr 0.01
 # up settles at the target's variance (0.076, 11.2 dB): the network predicts the mean, after the loss rose
 # 1.3x (lr 0.01) to 11x (lr 0.1) above its start. Healthy runs (lr 1e-4 .. 3e-3) rose at most 1.24x but
-# ended far below the variance; in the notebooks (quick profile, 2026-12-02) no fit rose above 1.19x its
-# first loss (custom losses included), and the deliberately flat ReLU audio fits of 03 and 07, which end
+# ended far below the variance; in notebooks 01-08 (quick profile, and 07 standard; 2026-12-02) no fit rose
+# above 1.19x its first loss (custom losses included), and the deliberately flat ReLU audio fits of 03 and 07, which end
 # at the variance, never rose above their first loss. ReLU at lr 0.01 rose 50x and still reached 20 dB,
 # so an explosion is only called at 100x. The explosion test compares with the larger of the first loss
 # and, for the MSE loss, the target's variance, so continuing a converged fit (first loss tiny; Adam's
