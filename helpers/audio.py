@@ -115,14 +115,21 @@ def plot_zoom(signals: dict, rate: int, start: float = 0.0, duration: float = 0.
         plt.show()
 
 
-def error_table(results: dict, columns=("MSE", "PSNR [dB]")) -> str:
-    """A Markdown table of {row name: {column: value}} (floats: MSE in scientific notation, dB with 1 decimal)."""
+def error_table(results: dict, columns=("MSE", "PSNR [dB]"), formats: dict | None = None) -> str:
+    """A Markdown table of {row name: {column: value}}.
+
+    Floats are written with `formats[column]` (a format spec such as ".2f") when
+    given, else: columns with "dB" in the name with 1 decimal, other numbers
+    >= 1 with 1 decimal, smaller ones in scientific notation. Missing cells stay empty.
+    """
     if not results:
         raise ValueError("results is empty")
-    cols = list(columns)
+    cols, formats = list(columns), dict(formats or {})
 
     def fmt(v, c):
         if isinstance(v, (float, np.floating)):
+            if c in formats:
+                return format(v, formats[c])
             return f"{v:.1f}" if ("dB" in str(c) or abs(v) >= 1) else f"{v:.2e}"
         return str(v)
 

@@ -65,5 +65,7 @@ def test_error_table_formats():
     assert lines[0] == "| | MSE | PSNR [dB] |"
     assert "1.50e-02" in lines[2] and "24.3" in lines[2]
     assert lines[3].endswith("|  |")
+    custom = audio.error_table({"a": {"ratio": 0.456, "MSE": 2e-3}}, columns=("ratio", "MSE"), formats={"ratio": ".2f"})
+    assert custom.splitlines()[2] == "| a | 0.46 | 2.00e-03 |"
     with pytest.raises(ValueError):
         audio.error_table({})
