@@ -44,7 +44,6 @@ import argparse
 import hashlib
 import importlib.metadata
 import io
-import os
 import shutil
 import subprocess
 import sys

@@ -175,9 +175,10 @@ def time_to_quality(device, size=256, horizon=600, max_steps=10000, max_seconds=
     out["baseline_recipe"] = ("authors' explore_siren.ipynb: targets in [-1, 1], full batch, Adam lr=1e-4 constant, "
                               "fp32, sin(omega_0 * linear(x))")
     batch = H.auto_batch_size(coords.shape[0], device)
+    batching = f"random batches of {batch} of {coords.shape[0]} pixels" if batch else "full batch"
     out["ours_recipe"] = (f"helpers.fit defaults: targets in [0, 1], Adam lr=1e-3, cosine decay to 5% over {horizon} "
-                          "steps, " + (f"random batches of {batch} of {coords.shape[0]} pixels" if batch else "full batch")
-                          + ", fp32, omega_0 folded into the weights; stopped at 40 dB over the whole image")
+                          f"steps, {batching}, fp32, omega_0 folded into the weights; "
+                          "stopped at 40 dB over the whole image")
     return out
 
 
@@ -286,7 +287,7 @@ def throughput(device, profiles=("quick", "standard", "full"), repeats=5):
             variants = [("autograd", False), ("closed form", True)] if kind == "sdf" else [("", False)]
             for label, cf in variants:
                 step = _step_fn(kind, n, width, depth, device, cf)
-                t, _ = _timed(lambda: [step() for _ in range(repeats)], device, repeats=1)
+                t, _ = _timed(lambda step=step: [step() for _ in range(repeats)], device, repeats=1)
                 rows.append({"profile": prof, "signal": kind + (f" ({label})" if label else ""),
                              "points": n, "model": f"SIREN {depth}x{width}", "steps_per_s": round(repeats / t, 2)})
     return rows

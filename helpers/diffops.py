@@ -73,7 +73,7 @@ def laplacian(y: torch.Tensor, x: torch.Tensor, create_graph: bool = True) -> to
 # ---------------------------------------------------------------------------
 
 def _siren_layers(model):
-    from .models import Siren, SineLayer
+    from .models import SineLayer, Siren
 
     if not isinstance(model, Siren):
         return None
@@ -172,8 +172,9 @@ def derivatives(model, where, laplacian: bool = True, chunk_size: int = 16384, d
     where : coordinates (..., d), or a grid shape such as (H, W) (then `helpers.grid(shape)`,
             the coordinates of `helpers.flatten`, on `device`).
     Returns (y, grad, lap) over `where`'s points: for a scalar network y (...), grad (..., d), lap (...)
-    (ready to plot); for c outputs y (..., c), grad (..., c, d), lap (..., c). lap is None without `laplacian`. Each chunk is freed before the next one, so a 512² grid fits in bounded memory;
-    a SIREN takes the closed form when ΔΦ is asked for, anything else autograd.
+    (ready to plot); for c outputs y (..., c), grad (..., c, d), lap (..., c). lap is None without `laplacian`.
+    Each chunk is freed before the next one, so a 512² grid fits in bounded memory; a SIREN takes the
+    closed form when ΔΦ is asked for, anything else autograd.
     """
     from .coords import grid  # late: coords does not need diffops
 

@@ -273,9 +273,10 @@ def summary(model) -> str:
     for i, b in enumerate(model.encoder.blocks):
         lines.append(f"    block{i}   ResnetBlockFC {2 * cfg['enc_hidden']} -> {cfg['enc_hidden']}"
                      f"{' + maxpool/concat' if i else ''}".ljust(50) + f"{n(b):>8,}")
-    lines.append(f"    maxpool over T, fc_c {cfg['enc_hidden']} -> {cfg['c_dim']}".ljust(52) + f"{n(model.encoder.fc_c):>8,}")
+    fc_c = f"    maxpool over T, fc_c {cfg['enc_hidden']} -> {cfg['c_dim']}"
+    lines.append(fc_c.ljust(52) + f"{n(model.encoder.fc_c):>8,}")
     d = model.decoder
-    lines.append(f"  decoder  CBN-ResNet  (p (B,K,3), c) -> logit (B,K)".ljust(52) + f"{n(d):>8,}")
+    lines.append("  decoder  CBN-ResNet  (p (B,K,3), c) -> logit (B,K)".ljust(52) + f"{n(d):>8,}")
     lines.append(f"    fc_p     3 -> {cfg['dec_hidden']}".ljust(52) + f"{n(d.fc_p):>8,}")
     for i, b in enumerate(d.blocks):
         lines.append(f"    block{i}   CBN-ReLU-FC-CBN-ReLU-FC + skip".ljust(52) + f"{n(b):>8,}")

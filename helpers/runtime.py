@@ -136,5 +136,5 @@ def setup(seed: int = 0, profile: str | None = None, device: str | None = None, 
         print(f"seed   : {seed}")
         print(f"profile: {prof}  ({prof_why})")
         if present:
-            print("figures: presenter style (large fonts; INR_PRESENT=0 or setup(present=False) for the notebook style)")
+            print("figures: presenter style (large fonts); INR_PRESENT=0 or setup(present=False) for the notebook")
     return Runtime(dev, prof, seed)

@@ -251,7 +251,7 @@ def _build_one(seed: int, index: int, n_surface: int, resolution: int):
         raw = _single(kind, op, center, rot, dims)
         lim = 1.6
         try:
-            v, f = extract_mesh(lambda p: raw.sdf(p.double(), [0]).float(), resolution, 0.0, (-lim, lim))
+            v, f = extract_mesh(lambda p, raw=raw: raw.sdf(p.double(), [0]).float(), resolution, 0.0, (-lim, lim))
         except ValueError:  # nothing left (a difference removed it all)
             continue
         lo, hi = v.min(0).astype(np.float64), v.max(0).astype(np.float64)

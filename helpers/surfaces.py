@@ -46,9 +46,10 @@ def grid_to_mesh(volume: np.ndarray, level: float = 0.0, bounds=(-1.0, 1.0)):
     bad = ~np.isfinite(volume)
     if bad.any():
         i, j, k = np.argwhere(bad)[0]
-        raise ValueError(f"the field is NaN or inf at {int(bad.sum()):,} of {volume.size:,} grid points (first at index "
-                         f"[{i}, {j}, {k}]); marching cubes would put NaN vertices there: fix the function "
-                         "(a division by zero, a log of a negative, a diverged network?) or replace those values")
+        raise ValueError(f"the field is NaN or inf at {int(bad.sum()):,} of {volume.size:,} grid points "
+                         f"(first at index [{i}, {j}, {k}]); marching cubes would put NaN vertices there: "
+                         "fix the function (a division by zero, a log of a negative, a diverged network?) "
+                         "or replace those values")
     vmin, vmax = float(volume.min()), float(volume.max())
     if not (vmin < level < vmax):
         raise ValueError(f"level {level} is outside the grid's value range [{vmin:.3g}, {vmax:.3g}]: "

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
+from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 
 import helpers as H
 from helpers import mise
-from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 
 
 def blob(p):  # positive inside: a sphere of radius 0.5 plus a small sphere off-centre

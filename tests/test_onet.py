@@ -1,11 +1,11 @@
 """Tests for helpers.onet: architecture, conditional batch norm, the slide's loss, checkpoints."""
 import pytest
 import torch
+from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 from torch.nn import functional as F
 
 import helpers as H
 from helpers import onet
-from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 
 
 def test_shapes_and_permutation_invariance():
