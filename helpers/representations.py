@@ -206,7 +206,7 @@ def show_square_cases(size: float = 1.3):
     """
     import matplotlib.pyplot as plt
 
-    from .surfaces import SQUARE_CASES, SQUARE_CORNERS, SQUARE_EDGES, _SADDLE_JOINED
+    from .surfaces import _SADDLE_JOINED, SQUARE_CASES, SQUARE_CORNERS, SQUARE_EDGES
 
     corner = np.array(SQUARE_CORNERS, dtype=float)[:, ::-1]          # (column, row) = (x, y) on the page
     mid = np.array([(corner[a] + corner[b]) / 2 for a, b in SQUARE_EDGES])
