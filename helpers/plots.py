@@ -254,7 +254,7 @@ def _exact_slider(name: str, widget, start):
     return widget
 
 
-_EXPLORE_HINT = "<small>Move a slider and release it: the figure above is redrawn for the new value.</small>"
+_EXPLORE_HINT = "Move a slider and release it: the figure above is redrawn for the new value."
 
 
 class _Figures:
@@ -342,20 +342,22 @@ def explore(draw, static: dict | None = None, **sliders) -> None:
     figures = _Figures(draw)
     figures.show(values)
 
-    hint, extra = widgets.HTML(_EXPLORE_HINT), widgets.Output()
+    hint, extra = widgets.Label(_EXPLORE_HINT), widgets.Output()
 
     def redraw(_change=None):
-        hint.value = "<small>drawing …</small>"
+        hint.value = "drawing …"
         try:
             figures.update({**values, **{k: w.value for k, w in sliders.items()}}, extra)
         except Exception as err:  # shown next to the slider: a callback's traceback would go nowhere visible
-            hint.value = f"<small>could not draw: {type(err).__name__}: {err}</small>"
+            hint.value = f"could not draw: {type(err).__name__}: {err}"
         else:
             hint.value = _EXPLORE_HINT
 
     for w in sliders.values():
         if hasattr(w, "continuous_update"):
             w.continuous_update = False  # one redraw when the slider is released, not one per pixel dragged
+        if w.layout.width is None:
+            w.layout.width = "min(520px, 95%)"  # room to pick a value (the default is about 300 px)
         w.observe(redraw, names="value")
     if figures.live:
         display(widgets.VBox([*sliders.values(), hint, extra]))
