@@ -101,7 +101,7 @@ class Runtime:
 #: Figure defaults. The notebook column shows about 1,100 px; at 100 dpi a figure up to 11 in wide is shown
 #: at full size, so 10 pt text stays 10 pt. `present` is for a projector: larger text and thicker lines.
 _FIGURE_STYLE = {"figure.dpi": 100, "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
-                 "legend.fontsize": 9.5, "xtick.labelsize": 9.5, "ytick.labelsize": 9.5}
+                 "legend.fontsize": 10, "xtick.labelsize": 10, "ytick.labelsize": 10}
 _PRESENT_STYLE = {"figure.dpi": 100, "font.size": 14, "axes.titlesize": 15, "axes.labelsize": 14,
                   "legend.fontsize": 12, "xtick.labelsize": 12, "ytick.labelsize": 12, "lines.linewidth": 2.2}
 

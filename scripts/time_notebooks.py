@@ -10,6 +10,8 @@ run fails is recorded as failed, never with a time. Results are kept per (notebo
 `notebooks/times.json` with the date, machine and thread count of their own run, so a table that mixes
 runs says which number came from when. The README shows the table between the two marker lines below;
 title cells of notebooks point to it instead of stating times (tests/test_notebooks.py checks that).
+The 1-minute load average before and after each run is recorded: a run on a machine that other jobs
+share is marked as such, since it is slower than on an idle one.
 """
 from __future__ import annotations
 
@@ -52,11 +54,13 @@ def run_one(path: pathlib.Path, profile: str, threads: int, timeout: int) -> dic
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                f"--ExecutePreprocessor.timeout={timeout}", "--output-dir", tmp, str(path)]
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=NOTEBOOKS, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
+        load = max(load, os.getloadavg()[0])
     entry = {"date": datetime.date.today().isoformat(), "machine": machine(), "threads": threads,
-             "status": "passed" if proc.returncode == 0 else "failed"}
+             "load": round(load, 1), "status": "passed" if proc.returncode == 0 else "failed"}
     if proc.returncode == 0:
         entry["seconds"] = round(seconds, 1)
     else:
@@ -79,6 +83,8 @@ def render(results: dict) -> str:
                 cells.append("not measured")
                 continue
             setting = f"{e['date']}, {e['machine']}, {e['threads']} torch thread(s)"
+            if e.get("load", 0) > (os.cpu_count() or 1) + 0.5:  # other jobs held the cores: slower than idle
+                setting += f", machine shared with other jobs (load average up to {e['load']:.0f})"
             if setting not in notes:
                 notes.append(setting)
             mark = "¹²³⁴⁵⁶⁷⁸⁹"[notes.index(setting)] if notes.index(setting) < 9 else f"[{notes.index(setting) + 1}]"

@@ -52,6 +52,8 @@ def test_times_table_renders_every_notebook_and_labels_each_run(tmp_path):
     assert len(rows) == len(NOTEBOOKS)
     assert "41 s¹" in rows[0] and "250 s²" in rows[0] and "not measured" in rows[0]
     assert "failed¹" in rows[1]
+    shared = mod.render({NOTEBOOKS[0].stem: {"quick": dict(a, load=6.2)}})
+    assert "machine shared with other jobs (load average up to 6)" in shared
     assert "¹ 2026-12-02, 2-core CPU, 2 torch thread(s)." in table and "² 2026-12-01" in table
 
 
