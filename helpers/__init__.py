@@ -44,6 +44,7 @@ from .models import (
     SineLayer,
     Siren,
     count_parameters,
+    encoding_for_grid,
     make_model,
 )
 from .plots import (

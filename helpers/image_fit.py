@@ -6,12 +6,14 @@ Used by notebook 05 (slide "Experiments: Image Representation"):
   fine_grid        pixel centres of the same picture f times finer (resolution agnosticism)
   resample         bicubic / bilinear / nearest interpolation at any coordinates (the classical baseline)
   results_table    final PSNR / SSIM / parameters / seconds of fit_models as text
+  show_maps        derivative maps side by side, each panel on its own colour scale (said in its title)
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -19,6 +21,7 @@ from .coords import flatten, grid, to_grid
 from .fitting import History, evaluate, fit
 from .metrics import psnr, ssim
 from .models import MODEL_LABELS, count_parameters, make_model
+from .plots import MAX_WIDTH
 
 
 @dataclass
@@ -151,3 +154,47 @@ def resample(image, coords: torch.Tensor, mode: str = "bicubic") -> torch.Tensor
     out = torch.nn.functional.grid_sample(chw, g, mode=mode, padding_mode="border", align_corners=True)
     out = out[0, :, :, 0].T.reshape(*coords.shape[:-1], chw.shape[1])             # (..., C)
     return out.squeeze(-1) if img.ndim == 2 else out
+
+
+def show_maps(maps, titles, *, signed: bool = True, ncols: int | None = None, size: float = 2.6,
+              quantile: float = 0.99, suptitle: str | None = None) -> None:
+    """Maps (H, W) side by side, each on its own colour scale; shows the figure, returns None.
+
+    A shared scale saturates a panel whose values are far larger than the others' (the Laplacian
+    of a positional encoding next to the image's) to one colour and shows nothing. Here each
+    panel is scaled to its own `quantile` of |value|: ±q on a diverging map when `signed`
+    (0 stays white), [0, q] on viridis otherwise; the range is appended to the panel's title.
+    """
+    maps = [m.detach().float().cpu().numpy() if torch.is_tensor(m) else np.asarray(m, dtype=np.float32)
+            for m in maps]
+    titles = list(titles)
+    if not maps or len(titles) != len(maps):
+        raise ValueError(f"show_maps needs one title per map, got {len(maps)} maps and {len(titles)} titles")
+    if any(m.ndim != 2 for m in maps):
+        raise ValueError(f"show_maps draws 2D maps (H, W), got shapes {[m.shape for m in maps]}")
+    if not 0 < quantile <= 1:
+        raise ValueError(f"quantile must lie in (0, 1], got {quantile}")
+    ncols = min(ncols or len(maps), len(maps))
+    nrows = -(-len(maps) // ncols)
+    width = min(size, MAX_WIDTH / ncols)                 # fit the notebook column
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, nrows * (0.8 * width + 0.55)
+                                                    + (0.35 if suptitle else 0)), squeeze=False)
+    for ax, m, title in zip(axes.flat, maps, titles):
+        finite = np.abs(m[np.isfinite(m)])
+        q = float(np.quantile(finite, quantile)) if finite.size else 0.0
+        q = q if q > 0 else 1.0                           # an all-zero map: any range shows it as zero
+        if signed:
+            h = ax.imshow(m, cmap="RdBu_r", vmin=-q, vmax=q)
+            scale = f"own scale ±{q:.3g}"
+        else:
+            h = ax.imshow(m, cmap="viridis", vmin=0, vmax=q)
+            scale = f"own scale 0 to {q:.3g}"
+        ax.set_title(f"{title}\n{scale}" if title else scale, fontsize=10)
+        fig.colorbar(h, ax=ax, fraction=0.046, pad=0.04)
+        ax.axis("off")
+    for ax in list(axes.flat)[len(maps):]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    plt.show()

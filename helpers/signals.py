@@ -4,6 +4,11 @@ All derivatives are with respect to the course's coordinates: a grid of N
 samples spans [-1, 1], so the sample spacing is h = 2 / (N - 1). That makes a
 finite difference here directly comparable to `helpers.gradient` of a
 network fitted on `helpers.flatten(image)`.
+
+`band_errors` splits the error of a fitted 1D signal by frequency band: how
+much of the content below and above a cutoff a fit reproduces;
+`image_band_errors` does the same for an image, inside and outside a radius of
+its 2D spectrum (the outer ring holds the edges and texture a blurry fit lacks).
 """
 from __future__ import annotations
 
@@ -59,3 +64,65 @@ def spectrogram(audio, rate: int, window: int = 1024, hop: int = 256):
     freqs = np.fft.rfftfreq(window, 1 / rate)
     times = np.arange(S.shape[1]) * hop / rate
     return times, freqs, db.numpy()
+
+
+def band_errors(target, pred, rate: float, cutoff_hz: float) -> tuple[float, float]:
+    """Relative spectral error of `pred` against `target` below and above `cutoff_hz`: (low, high).
+
+    For each band B of the rfft bins (B = frequencies <= cutoff, then > cutoff):
+        ‖F(pred) − F(target)‖_B / ‖F(target)‖_B.
+    0 means the band is reproduced exactly; 1 is what a fit with nothing in that band scores
+    (e.g. a ReLU network that misses the high frequencies); above 1, the fit adds wrong content.
+    target, pred: 1D signals of the same length (arrays or tensors); rate in Hz.
+    """
+    x = np.asarray(target.detach().cpu() if torch.is_tensor(target) else target, dtype=np.float64).squeeze()
+    y = np.asarray(pred.detach().cpu() if torch.is_tensor(pred) else pred, dtype=np.float64).squeeze()
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"band_errors needs two 1D signals of the same length (>= 2 samples), got shapes "
+                         f"{x.shape} and {y.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("band_errors got NaN or inf samples")
+    if not (rate > 0 and 0 < cutoff_hz < rate / 2):
+        raise ValueError(f"need rate > 0 and 0 < cutoff_hz < rate / 2 (Nyquist), got rate={rate}, cutoff_hz={cutoff_hz}")
+    fx, fy = np.fft.rfft(x), np.fft.rfft(y)
+    low = np.fft.rfftfreq(len(x), 1.0 / rate) <= cutoff_hz
+    out = []
+    for band in (low, ~low):
+        ref = np.linalg.norm(fx[band])
+        if ref == 0:
+            raise ValueError(f"the target has no energy {'below' if band is low else 'above'} {cutoff_hz:g} Hz: "
+                             "a relative error there is undefined; move the cutoff")
+        out.append(float(np.linalg.norm((fy - fx)[band]) / ref))
+    return out[0], out[1]
+
+
+
+def image_band_errors(target, pred, fraction: float = 0.25) -> tuple[float, float]:
+    """Relative spectral error of an image `pred` against `target`, inside and outside a radius: (low, high).
+
+    The bands split the 2D spectrum (fft2) by radial frequency: at most `fraction` of the grid's
+    Nyquist frequency (the centre of a centred spectrum), and above it (the outer ring, where
+    edges and texture live). For each band B: ‖F(pred) − F(target)‖_B / ‖F(target)‖_B, the mean
+    removed from neither (the DC term is in the low band). 0: that band is reproduced exactly,
+    1: it is missing (a blurry fit scores close to 1 in the outer ring). Colour images are
+    averaged to gray first.
+    """
+    x, y = _as_image(target).double(), _as_image(pred).double()
+    if x.shape != y.shape:
+        raise ValueError(f"image_band_errors needs two images of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1) (a share of the Nyquist frequency), got {fraction}")
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError("image_band_errors got NaN or inf pixels")
+    fx, fy = torch.fft.fft2(x), torch.fft.fft2(y)
+    ky = torch.fft.fftfreq(x.shape[0], dtype=torch.float64)[:, None] / 0.5   # in units of Nyquist
+    kx = torch.fft.fftfreq(x.shape[1], dtype=torch.float64)[None, :] / 0.5
+    low = (ky ** 2 + kx ** 2).sqrt() <= fraction
+    out = []
+    for band in (low, ~low):
+        ref = float(fx[band].abs().norm())
+        if ref == 0:
+            raise ValueError(f"the target has no energy {'inside' if band is low else 'outside'} {fraction:g} of "
+                             "the Nyquist frequency: a relative error there is undefined")
+        out.append(float((fy - fx)[band].abs().norm()) / ref)
+    return out[0], out[1]

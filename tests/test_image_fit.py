@@ -93,3 +93,40 @@ def test_fine_grid_and_resample():
         image_fit.resample(img, fine, "lanczos")
     with pytest.raises(ValueError, match="coords"):
         image_fit.resample(img, torch.zeros(4, 3))
+
+
+def test_show_maps_scales_each_panel_on_its_own(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+
+    def show(*args, **kwargs):
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            shown.append((fig.get_size_inches().copy(), [(ax.get_title(), ax.images[0].get_clim())
+                                                         for ax in fig.axes if ax.images]))
+        plt.close("all")
+
+    monkeypatch.setattr(plt, "show", show)
+    plt.close("all")
+    rng = np.random.default_rng(0)
+    small, big = rng.standard_normal((20, 20)), 1000 * rng.standard_normal((20, 20))
+    assert image_fit.show_maps([small, torch.as_tensor(big), np.zeros((20, 20))], ["a", "b", "zero"]) is None
+    assert plt.get_fignums() == []
+    (size, panels), = shown
+    assert size[0] <= 11.0 + 1e-6
+    (ta, (lo_a, hi_a)), (tb, (lo_b, hi_b)), (tz, clim_z) = panels
+    assert hi_a == pytest.approx(np.quantile(np.abs(small), 0.99)) and lo_a == -hi_a     # signed: symmetric
+    assert hi_b == pytest.approx(np.quantile(np.abs(big), 0.99)) and hi_b > 100 * hi_a  # its own scale
+    assert "own scale ±" in ta and tb.startswith("b\n") and clim_z == (-1.0, 1.0)
+    shown.clear()
+    image_fit.show_maps([np.abs(big)] * 8, [""] * 8, signed=False, ncols=4)
+    (size, panels), = shown
+    assert len(panels) == 8 and panels[0][1][0] == 0 and "own scale 0 to" in panels[0][0]
+    assert size[0] <= 11.0 + 1e-6
+    with pytest.raises(ValueError, match="one title per map"):
+        image_fit.show_maps([small], ["a", "b"])
+    with pytest.raises(ValueError, match="2D maps"):
+        image_fit.show_maps([np.zeros((2, 2, 2))], ["a"])

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 import helpers
@@ -35,3 +36,51 @@ def test_spectrogram_peak_frequency():
     times, freqs, db = signals.spectrogram(np.sin(2 * np.pi * 1000 * t), rate, window=512, hop=128)
     assert abs(freqs[db.mean(1).argmax()] - 1000) < rate / 512
     assert db.shape == (len(freqs), len(times))
+
+
+def test_band_errors_split_low_and_high_frequencies():
+    rate = 8000
+    t = np.arange(800) / rate                       # 0.1 s: whole periods of both tones
+    low, high = np.sin(2 * np.pi * 200 * t), 0.3 * np.sin(2 * np.pi * 2000 * t)
+    target = low + high
+    assert signals.band_errors(target, target, rate, 500) == pytest.approx((0.0, 0.0), abs=1e-9)
+    e_lo, e_hi = signals.band_errors(target, low, rate, 500)      # a fit that misses the high tone
+    assert e_lo == pytest.approx(0.0, abs=1e-9) and e_hi == pytest.approx(1.0, abs=1e-6)
+    e_lo, e_hi = signals.band_errors(target, torch.as_tensor(high), rate, 500)  # tensors work too
+    assert e_lo == pytest.approx(1.0, abs=1e-6) and e_hi == pytest.approx(0.0, abs=1e-9)
+    e_lo, _ = signals.band_errors(target, target + 0.5 * low, rate, 500)
+    assert e_lo == pytest.approx(0.5, abs=1e-6)
+
+
+def test_band_errors_refuses_bad_input():
+    x = np.sin(np.linspace(0, 20, 100))
+    with pytest.raises(ValueError, match="same length"):
+        signals.band_errors(x, x[:50], 100, 10)
+    with pytest.raises(ValueError, match="Nyquist"):
+        signals.band_errors(x, x, 100, 60)
+    with pytest.raises(ValueError, match="NaN"):
+        signals.band_errors(x, np.full(100, np.nan), 100, 10)
+    with pytest.raises(ValueError, match="no energy"):
+        signals.band_errors(np.ones(100), x, 100, 10)   # a constant has nothing above 10 Hz
+
+
+
+def test_image_band_errors_split_centre_and_outer_ring():
+    n = 64
+    i = torch.arange(n, dtype=torch.float64)
+    slow = torch.cos(2 * torch.pi * 2 * i / n)[None, :].expand(n, n)   # 2 cycles per image: 1/8 of Nyquist
+    fast = torch.cos(2 * torch.pi * 24 * i / n)[:, None].expand(n, n)  # 0.375 cycles per pixel: 3/4 of Nyquist
+    target = 0.5 + slow + fast
+    assert signals.image_band_errors(target, target) == pytest.approx((0.0, 0.0), abs=1e-6)
+    low, high = signals.image_band_errors(target, 0.5 + slow, 0.25)   # a blurry fit: no outer ring
+    assert low == pytest.approx(0.0, abs=1e-6) and high == pytest.approx(1.0, abs=1e-6)
+    low, high = signals.image_band_errors(target, 0.5 + fast, 0.25)
+    assert 0.5 < low < 1.0 and high == pytest.approx(0.0, abs=1e-6)  # the mean (DC) is in the centre band
+    rgb = torch.stack([target] * 3, -1)
+    assert signals.image_band_errors(rgb, rgb)[1] == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        signals.image_band_errors(target, target[:10])
+    with pytest.raises(ValueError, match="fraction"):
+        signals.image_band_errors(target, target, 1.5)
+    with pytest.raises(ValueError, match="no energy"):
+        signals.image_band_errors(torch.full((8, 8), 0.3), torch.zeros(8, 8))
