@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .coords import flatten, grid, to_grid
+from .checks import as_float_tensor
+from .coords import flatten, to_grid
 from .fitting import History, evaluate, fit
 from .metrics import psnr, ssim
 from .models import MODEL_LABELS, count_parameters, make_model
@@ -43,7 +44,7 @@ class FitResult:
 
 
 def _as_image(image) -> torch.Tensor:
-    t = image.detach().float().cpu() if torch.is_tensor(image) else torch.as_tensor(np.asarray(image), dtype=torch.float32)
+    t = as_float_tensor(image, "image", device="cpu")
     if t.ndim not in (2, 3) or (t.ndim == 3 and t.shape[-1] not in (1, 3, 4)) or min(t.shape[:2]) < 2:
         raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1, 3, 4, got {tuple(t.shape)}")
     if not torch.isfinite(t).all():

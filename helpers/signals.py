@@ -83,7 +83,8 @@ def band_errors(target, pred, rate: float, cutoff_hz: float) -> tuple[float, flo
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("band_errors got NaN or inf samples")
     if not (rate > 0 and 0 < cutoff_hz < rate / 2):
-        raise ValueError(f"need rate > 0 and 0 < cutoff_hz < rate / 2 (Nyquist), got rate={rate}, cutoff_hz={cutoff_hz}")
+        raise ValueError(f"need rate > 0 and 0 < cutoff_hz < rate / 2 (Nyquist), "
+                         f"got rate={rate}, cutoff_hz={cutoff_hz}")
     fx, fy = np.fft.rfft(x), np.fft.rfft(y)
     low = np.fft.rfftfreq(len(x), 1.0 / rate) <= cutoff_hz
     out = []
@@ -109,7 +110,8 @@ def image_band_errors(target, pred, fraction: float = 0.25) -> tuple[float, floa
     """
     x, y = _as_image(target).double(), _as_image(pred).double()
     if x.shape != y.shape:
-        raise ValueError(f"image_band_errors needs two images of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(f"image_band_errors needs two images of the same shape, "
+                         f"got {tuple(x.shape)} and {tuple(y.shape)}")
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must lie in (0, 1) (a share of the Nyquist frequency), got {fraction}")
     if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
