@@ -192,7 +192,8 @@ def animation_html(clips: dict, titles: dict | None = None, fps: float = 4.0, nc
 <button {button} data-act="play" title="play / pause">play</button>
 <button {button} data-act="next" title="next frame">&#9654;</button>
 <button {button} data-act="last" title="last frame">&#9654;|</button>
-<input type="range" data-role="slider" min="0" max="{n - 1}" step="1" value="0" style="width:{max(160, 24 * n)}px;max-width:420px">
+<input type="range" data-role="slider" min="0" max="{n - 1}" step="1" value="0" \
+style="width:{max(160, 24 * n)}px;max-width:420px">
 <span data-role="label">{html.escape(labels[0])}</span>
 </div></div>
 <script>

@@ -99,7 +99,7 @@ def test_display_helper_shows_its_figure_and_returns_none(name, case, shown, cap
     assert plt.get_fignums() == [], f"{name} left a figure open that nobody showed"
     if name != "video.animate":  # an HTML player, not a matplotlib figure
         assert shown, f"{name} did not show a figure"
-    for width, height in shown:
+    for width, _height in shown:
         assert width <= plots.MAX_WIDTH + 1e-6, f"{name}: a {width:.1f}-inch figure is wider than the column"
 
 
