@@ -8,12 +8,12 @@ types of sizes and counts) for every public function of checks, coords, models, 
 from __future__ import annotations
 
 import math
-import signal
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from test_surfaces import time_limit  # tests/ is on sys.path under pytest's default import mode
 
 import helpers as H
 
@@ -22,21 +22,9 @@ TIMEOUT_S = 60
 
 @pytest.fixture(autouse=True)
 def _timeout():
-    """Fail a test that runs longer than TIMEOUT_S instead of letting it hang (POSIX main thread only)."""
-    if not hasattr(signal, "SIGALRM"):
+    """Fail a test that runs longer than TIMEOUT_S instead of letting it hang."""
+    with time_limit(TIMEOUT_S):
         yield
-        return
-
-    def on_alarm(signum, frame):
-        raise TimeoutError(f"test took longer than {TIMEOUT_S} s: a call hangs")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TIMEOUT_S)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")
