@@ -258,7 +258,7 @@ def _step_fn(kind, n, width, depth, device, closed_form):
     omega = 3000.0 if kind == "audio" else 30.0
     model = H.Siren(d, c, width, depth, first_omega_0=omega).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x = torch.rand(n, d, device=device) * 2 - 1
+    x = H.sample_uniform(n, d, device=device)
     y = torch.rand(n, c, device=device)
 
     def step():

@@ -100,17 +100,3 @@ def sample_uniform(n: int, d: int, device=None, generator=None, bounds=(-1.0, 1.
     n, d = check_int(n, "n", 0), check_int(d, "d", 1)
     lo, hi = _bounds(bounds)
     return lo + (hi - lo) * torch.rand(n, d, device=device, generator=generator)
-
-
-def sample_batch(coords: torch.Tensor, values: torch.Tensor, batch_size: int, generator=None):
-    """A random subset (without replacement) of matching coordinate/value rows."""
-    if coords.shape[0] != values.shape[0]:
-        raise ValueError(f"coords {tuple(coords.shape)} and values {tuple(values.shape)} must have the same number "
-                         "of rows (one value per coordinate)")
-    n = coords.shape[0]
-    batch_size = check_int(batch_size, "batch_size", 1)
-    if batch_size > n:
-        raise ValueError(f"batch_size={batch_size} is more than the {n} rows there are to draw without "
-                         f"replacement; use batch_size <= {n}, or all rows")
-    idx = torch.randperm(n, device=coords.device, generator=generator)[:batch_size]
-    return coords[idx], values[idx]

@@ -2,11 +2,11 @@
 
 Used by notebook 05 (slide "Experiments: Image Representation"):
   fit_models       fit each kind of `make_model` (same width and depth) to one image
-  correlation      Pearson correlation of two maps (e.g. ΔΦ against the discrete Laplacian)
   fine_grid        pixel centres of the same picture f times finer (resolution agnosticism)
-  resample         bicubic / bilinear / nearest interpolation at any coordinates (the classical baseline)
   results_table    final PSNR / SSIM / parameters / seconds of fit_models as text
   show_maps        derivative maps side by side, each panel on its own colour scale (said in its title)
+The classical baseline (bicubic between the pixels) is `helpers.representations.resample`,
+the correlation of two maps `helpers.metrics.correlation`.
 """
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ import torch
 from .checks import as_float_tensor
 from .coords import flatten, to_grid
 from .fitting import History, evaluate, fit
-from .metrics import psnr, ssim
+from .metrics import correlation, psnr, ssim  # noqa: F401  (TEMP: old name for notebooks under review)
 from .models import MODEL_LABELS, count_parameters, make_model
 from .plots import MAX_WIDTH
+from .representations import resample  # noqa: F401  (TEMP)
 
 
 @dataclass
@@ -85,26 +86,6 @@ def fit_models(image, kinds, *, hidden_features: int, hidden_layers: int, steps:
     return results
 
 
-def correlation(a, b) -> float:
-    """Pearson correlation of two equally shaped maps (1 = same up to scale and offset).
-
-    A constant map (e.g. the Laplacian of a ReLU network, zero almost everywhere)
-    has no direction to agree with: its correlation is reported as 0.
-    """
-    x = (a.detach().float().cpu() if torch.is_tensor(a) else torch.as_tensor(np.asarray(a), dtype=torch.float32))
-    y = (b.detach().float().cpu() if torch.is_tensor(b) else torch.as_tensor(np.asarray(b), dtype=torch.float32))
-    if x.shape != y.shape:
-        raise ValueError(f"correlation needs maps of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
-    if x.numel() < 2:
-        raise ValueError("correlation needs at least two values")
-    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-        raise ValueError("correlation got NaN or inf values")
-    x, y = x.flatten().double(), y.flatten().double()
-    x, y = x - x.mean(), y - y.mean()
-    den = float(x.norm() * y.norm())
-    return 0.0 if den == 0.0 else float((x @ y) / den)
-
-
 def results_table(results: dict, data_range: float = 1.0) -> str:
     """A text table: model, final PSNR, SSIM, parameters, fit seconds and seconds per step."""
     lines = [f"{'model':22s} {'PSNR [dB]':>10s} {'SSIM':>6s} {'params':>8s} {'fit [s]':>8s} {'ms/step':>8s}",
@@ -137,24 +118,6 @@ def fine_grid(shape, factor: int, device=None) -> torch.Tensor:
         i = (torch.arange(n * factor, dtype=torch.float32, device=device) + 0.5) / factor - 0.5
         axes.append(-1.0 + 2.0 * i / (n - 1))
     return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
-
-
-def resample(image, coords: torch.Tensor, mode: str = "bicubic") -> torch.Tensor:
-    """Classical interpolation of `image` (H, W) or (H, W, C) at `coords` (..., 2) in its flatten frame.
-
-    mode: 'nearest', 'bilinear' or 'bicubic' (torch's grid_sample, border padding).
-    The baseline a network queried between its training pixels is compared with.
-    """
-    img = _as_image(image)
-    if mode not in ("nearest", "bilinear", "bicubic"):
-        raise ValueError(f"unknown mode {mode!r}; use 'nearest', 'bilinear' or 'bicubic'")
-    if not torch.is_tensor(coords) or coords.shape[-1] != 2:
-        raise ValueError(f"coords must be a tensor shaped (..., 2), got {getattr(coords, 'shape', type(coords))}")
-    chw = (img[None] if img.ndim == 2 else img.permute(2, 0, 1)).unsqueeze(0)     # (1, C, H, W)
-    g = coords.detach().float().cpu().reshape(1, -1, 1, 2).flip(-1)               # grid_sample wants (x, y)
-    out = torch.nn.functional.grid_sample(chw, g, mode=mode, padding_mode="border", align_corners=True)
-    out = out[0, :, :, 0].T.reshape(*coords.shape[:-1], chw.shape[1])             # (..., C)
-    return out.squeeze(-1) if img.ndim == 2 else out
 
 
 def show_maps(maps, titles, *, signed: bool = True, ncols: int | None = None, size: float = 2.6,

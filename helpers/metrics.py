@@ -146,3 +146,22 @@ def normal_consistency(points_a, normals_a, points_b, normals_b, chunk_size: int
     ia = nearest(pa, pb, chunk_size)[1]
     ib = nearest(pb, pa, chunk_size)[1]
     return 0.5 * ((na * nb[ia]).sum(-1).abs().mean().item() + (nb * na[ib]).sum(-1).abs().mean().item())
+
+
+def correlation(a, b) -> float:
+    """Pearson correlation of two equally shaped maps (1 = same up to scale and offset).
+
+    A constant map (e.g. the Laplacian of a ReLU network, zero almost everywhere)
+    has no direction to agree with: its correlation is reported as 0.
+    """
+    x, y = as_float_tensor(a, "a", device="cpu"), as_float_tensor(b, "b", device="cpu")
+    if x.shape != y.shape:
+        raise ValueError(f"correlation needs maps of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.numel() < 2:
+        raise ValueError("correlation needs at least two values")
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError("correlation got NaN or inf values")
+    x, y = x.flatten().double(), y.flatten().double()
+    x, y = x - x.mean(), y - y.mean()
+    den = float(x.norm() * y.norm())
+    return 0.0 if den == 0.0 else float((x @ y) / den)

@@ -4,7 +4,8 @@ The explicit side of the lecture's opening slides, in a few small functions:
   voxelize_mesh   occupancy of a closed triangle mesh on a resolution³ grid (ray parity)
   voxel_mesh      the visible faces of occupied voxels as triangles (blocky, for plotting)
   downsample      low-pass then keep every f-th sample (a coarser camera)
-  upsample        nearest / bilinear / bicubic upsampling of pixels on corner-aligned grids
+  resample        nearest / bilinear / bicubic interpolation of pixels at any coordinates (flatten's frame)
+  upsample        the same on a grid refined by an integer factor
   voxel_bytes     bytes of a dense voxel grid (float32 field or 1-bit occupancy)
   parameter_bytes bytes of a network's parameters
   show_square_cases  the 16 cases of marching squares (`helpers.surfaces.marching_squares`), drawn
@@ -18,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .checks import as_float_tensor, check_int
+from .coords import grid
 
 UPSAMPLING_METHODS = ("nearest", "bilinear", "bicubic")
 
@@ -121,37 +125,56 @@ def voxel_mesh(occupancy, bounds=(-1.0, 1.0)):
     return verts, faces
 
 
+def _as_samples(samples) -> torch.Tensor:
+    x = as_float_tensor(samples, "samples", device="cpu")
+    if x.ndim not in (2, 3) or min(x.shape[:2]) < 2:
+        raise ValueError(f"expected an image (H, W) or (H, W, C) with H, W >= 2, got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError("samples contain NaN or inf; clean or mask them first")
+    return x
+
+
+def resample(samples, coords: torch.Tensor, method: str = "bicubic") -> torch.Tensor:
+    """Classical interpolation of pixels `samples` (H, W) or (H, W, C) at any `coords` (..., 2).
+
+    The samples sit where `helpers.flatten` puts them: pixel (i, j) of an H x W image at
+    (-1 + 2i/(H-1), -1 + 2j/(W-1)), so the same coordinates query a network fitted on
+    `flatten(samples)` and this baseline. Returns (...) for gray, (..., C) for colour.
+    method: 'nearest' (the closest sample; exact midpoints go to the lower index),
+    'bilinear', or 'bicubic' (torch's kernel, a = -0.75; may overshoot the data range).
+    Outside [-1, 1] the border samples are repeated.
+    """
+    if method not in UPSAMPLING_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(UPSAMPLING_METHODS)}")
+    x = _as_samples(samples)
+    if not torch.is_tensor(coords) or coords.ndim == 0 or coords.shape[-1] != 2:
+        raise ValueError(f"coords must be a tensor shaped (..., 2), got {getattr(coords, 'shape', type(coords))}")
+    c = coords.detach().float().cpu()
+    gray = x.ndim == 2
+    if method == "nearest":
+        size = torch.tensor(x.shape[:2], dtype=torch.float32)
+        pos = (c + 1) / 2 * (size - 1)                                     # fractional pixel index
+        # a midpoint (up to float error, 1e-4 of a pixel) goes to the lower index, on every grid alike
+        idx = torch.minimum(torch.maximum(torch.ceil(pos - 0.5 - 1e-4), torch.zeros(2)), size - 1).long()
+        return x[idx[..., 0], idx[..., 1]]
+    chw = (x[None] if gray else x.permute(2, 0, 1)).unsqueeze(0)               # (1, C, H, W)
+    g = c.reshape(1, -1, 1, 2).flip(-1)                                        # grid_sample wants (x, y)
+    out = F.grid_sample(chw, g, mode=method, padding_mode="border", align_corners=True)
+    out = out[0, :, :, 0].T.reshape(*c.shape[:-1], chw.shape[1])               # (..., C)
+    return out.squeeze(-1) if gray else out
+
+
 def upsample(samples, factor: int, method: str = "bilinear") -> torch.Tensor:
     """Upsample an image sampled on a corner-aligned grid by an integer `factor`.
 
     samples: (H, W) or (H, W, C) array or tensor. Returns a float tensor of shape
     ((H - 1)·factor + 1, (W - 1)·factor + 1[, C]) whose every factor-th sample is
-    exactly the input (the grid of `helpers.grid((H, W))` refined `factor` times).
-    method: 'nearest' (copy the closest sample: blocks), 'bilinear', 'bicubic'
-    (may overshoot the data range; clip if needed).
+    exactly the input: `resample` on the grid of `helpers.grid((H, W))` refined `factor` times.
     """
-    if method not in UPSAMPLING_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(UPSAMPLING_METHODS)}")
-    if int(factor) != factor or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor}")
-    factor = int(factor)
-    x = samples.detach().float() if torch.is_tensor(samples) else torch.as_tensor(np.asarray(samples),
-                                                                                   dtype=torch.float32)
-    if x.ndim not in (2, 3) or min(x.shape[:2]) < 2:
-        raise ValueError(f"expected an image (H, W) or (H, W, C) with H, W >= 2, got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        raise ValueError("samples contain NaN or inf")
-    gray = x.ndim == 2
-    h, w = x.shape[:2]
-    out_shape = ((h - 1) * factor + 1, (w - 1) * factor + 1)
-    if method == "nearest":
-        # closest coarse sample; ties (exact midpoints) go to the lower index
-        rows = torch.div(torch.arange(out_shape[0]) + (factor - 1) // 2, factor, rounding_mode="floor")
-        cols = torch.div(torch.arange(out_shape[1]) + (factor - 1) // 2, factor, rounding_mode="floor")
-        return x[rows][:, cols]
-    img = x[None, None] if gray else x.permute(2, 0, 1)[None]
-    up = F.interpolate(img, size=out_shape, mode=method, align_corners=True)[0]
-    return up[0] if gray else up.permute(1, 2, 0)
+    factor = check_int(factor, "factor", 1, hint=" (the integer refinement of the grid)")
+    x = _as_samples(samples)
+    fine = grid(((x.shape[0] - 1) * factor + 1, (x.shape[1] - 1) * factor + 1))
+    return resample(x, fine, method)
 
 
 def voxel_bytes(resolution: int, bits_per_voxel: int = 32) -> int:

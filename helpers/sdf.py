@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from .checks import check_finite, check_nonempty
+from .coords import sample_uniform
 from .diffops import derivatives, value_and_derivatives
 
 #: The loss weights of the SIREN authors' code (function `sdf` in their loss_functions.py), with α = 100 in ψ.
@@ -95,7 +96,7 @@ def surface_sampler(points, normals, n_surface: int, n_off: int | None = None, b
 
     def sampler(step=None):
         idx = torch.randint(0, p.shape[0], (n_surface,), device=device, generator=gen)
-        off = lo + (hi - lo) * torch.rand(n_off, d, device=device, generator=gen)
+        off = sample_uniform(n_off, d, device=device, generator=gen, bounds=(lo, hi))
         coords = torch.cat([p[idx], off])
         target = torch.cat([torch.cat([n[idx], zeros]), flags], dim=1)
         return coords, target

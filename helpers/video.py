@@ -13,7 +13,6 @@ import torch
 from .coords import grid
 from .fitting import evaluate
 from .metrics import psnr
-from .models import count_parameters, make_model
 from .plots import to_numpy
 
 
@@ -86,33 +85,6 @@ class AxisScale(torch.nn.Module):
         if x.shape[-1] != self.scale.numel():
             raise ValueError(f"coords must be shaped (..., {self.scale.numel()}) to match scale, got {tuple(x.shape)}")
         return self.model(x * self.scale)
-
-
-def width_for_params(kind: str, in_features: int, out_features: int, target_params: int,
-                     hidden_layers: int = 3, max_width: int = 4096, **kwargs) -> int:
-    """The hidden width at which `make_model(kind, ...)` has the parameter count closest to `target_params`.
-
-    Use it to compare architectures at equal capacity, e.g. a ReLU network with
-    positional encoding (wider input layer) against a SIREN.
-    """
-    if target_params < 1:
-        raise ValueError(f"target_params must be positive, got {target_params}")
-
-    def count(w):
-        return count_parameters(make_model(kind, in_features, out_features, hidden_features=w,
-                                           hidden_layers=hidden_layers, **kwargs))
-
-    lo, hi = 1, max_width  # the count grows with the width: bisect for the first width >= target
-    if count(hi) < target_params:
-        raise ValueError(f"even width {max_width} has fewer than {target_params} parameters")
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if count(mid) < target_params:
-            lo = mid + 1
-        else:
-            hi = mid
-    best = min({max(1, lo - 1), lo}, key=lambda w: abs(count(w) - target_params))
-    return best
 
 
 def _png_data_uri(frame: np.ndarray) -> str:

@@ -505,3 +505,26 @@ def test_closed_form_no_grad_path_matches_graph_path():
         in_place = helpers.siren_derivatives(m, x, chunk_size=777)
     for a, b in zip(with_graph, in_place, strict=True):
         assert torch.allclose(a.detach(), b, rtol=1e-10, atol=1e-10)
+
+
+def test_correlation():
+    a = torch.randn(50)
+    assert helpers.correlation(a, 3 * a + 1) == pytest.approx(1.0, abs=1e-6)
+    assert helpers.correlation(a, -a) == pytest.approx(-1.0, abs=1e-6)
+    assert helpers.correlation(a, torch.zeros(50)) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        helpers.correlation(a, a[:10])
+    with pytest.raises(ValueError, match="NaN"):
+        helpers.correlation(a, torch.full((50,), float("nan")))
+
+
+def test_width_for_params_matches_counts():
+    target = helpers.count_parameters(helpers.make_model("siren", 3, 3, hidden_features=64))
+    w = helpers.width_for_params("relu_pe", 3, 3, target, num_frequencies=6)
+    n = helpers.count_parameters(helpers.make_model("relu_pe", 3, 3, hidden_features=w, num_frequencies=6))
+    n_other = [helpers.count_parameters(helpers.make_model("relu_pe", 3, 3, hidden_features=w + d, num_frequencies=6))
+               for d in (-1, 1)]
+    assert all(abs(n - target) <= abs(m - target) for m in n_other)
+    assert abs(n - target) / target < 0.03
+    with pytest.raises(ValueError):
+        helpers.width_for_params("siren", 3, 3, 0)

@@ -52,7 +52,7 @@ def test_derivatives_on_a_grid_match_analytic_and_finite_differences():
     assert g.shape == (n, n, 2) and lap.shape == (n, n)
     assert torch.allclose(g[..., 0], 2 * torch.cos(2 * c[..., 0]) * torch.cos(3 * c[..., 1]), atol=1e-4)
     assert torch.allclose(lap, -13 * phi, atol=1e-3)
-    assert image_fit.correlation(lap[2:-2, 2:-2], signals.image_laplacian(phi)[2:-2, 2:-2]) > 0.999
+    assert H.correlation(lap[2:-2, 2:-2], signals.image_laplacian(phi)[2:-2, 2:-2]) > 0.999
     siren = H.make_model("siren", 2, 1, 16, 1, seed=0)
     _, g2, lap2 = H.derivatives(siren, (9, 9))
     x = H.grid((9, 9)).reshape(-1, 2).requires_grad_(True)
@@ -65,34 +65,15 @@ def test_derivatives_on_a_grid_match_analytic_and_finite_differences():
         H.derivatives(siren, (4,))  # a 1D grid for a 2D network
 
 
-def test_correlation():
-    a = torch.randn(50)
-    assert image_fit.correlation(a, 3 * a + 1) == pytest.approx(1.0, abs=1e-6)
-    assert image_fit.correlation(a, -a) == pytest.approx(-1.0, abs=1e-6)
-    assert image_fit.correlation(a, torch.zeros(50)) == 0.0
-    with pytest.raises(ValueError, match="same shape"):
-        image_fit.correlation(a, a[:10])
-    with pytest.raises(ValueError, match="NaN"):
-        image_fit.correlation(a, torch.full((50,), float("nan")))
-
-
-def test_fine_grid_and_resample():
+def test_fine_grid():
     img = _smooth_image(9)
     fine = image_fit.fine_grid(img.shape, 4)
     assert fine.shape == (36, 36, 2)
     # pixel centres of the 4x image: every 4 fine pixels average to one coarse pixel centre
     assert torch.allclose(fine.reshape(9, 4, 9, 4, 2).mean((1, 3)), H.grid((9, 9)), atol=1e-6)
     assert torch.allclose(image_fit.fine_grid((5, 5), 1), H.grid((5, 5)), atol=1e-6)
-    for mode in ("nearest", "bilinear", "bicubic"):  # at the pixels themselves: the image
-        assert torch.allclose(image_fit.resample(img, H.grid(img.shape), mode), torch.from_numpy(img), atol=1e-5)
-    rgb = np.stack([img, 1 - img, img], -1)
-    assert image_fit.resample(rgb, fine).shape == (36, 36, 3)
     with pytest.raises(ValueError, match="factor"):
         image_fit.fine_grid((4, 4), 0)
-    with pytest.raises(ValueError, match="mode"):
-        image_fit.resample(img, fine, "lanczos")
-    with pytest.raises(ValueError, match="coords"):
-        image_fit.resample(img, torch.zeros(4, 3))
 
 
 def test_show_maps_scales_each_panel_on_its_own(monkeypatch):

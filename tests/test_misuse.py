@@ -374,8 +374,6 @@ def test_as_float_tensor_and_check_image():
     (lambda: H.flatten(np.array([1.0, np.inf])), ValueError, "non-finite"),
     (lambda: H.to_grid(torch.zeros(15, 1), (4, 4)), ValueError, "16 points"),
     (lambda: H.sample_uniform(2.5, 2), ValueError, "whole number"),
-    (lambda: H.sample_batch(torch.zeros(4, 2), torch.zeros(4, 1), 5), ValueError, "more than the 4 rows"),
-    (lambda: H.sample_batch(torch.zeros(4, 2), torch.zeros(3, 1), 2), ValueError, "same number of rows"),
 ])
 def test_coords_refuse_bad_sizes(call, exc, words):
     with pytest.raises(exc, match=words):

@@ -145,3 +145,21 @@ def test_show_square_cases_draws_sixteen_cells_and_returns_none(monkeypatch):
         solid = [ln for ln in ax.lines if ln.get_linestyle() == "-" and ln.get_color() == "C3"]
         assert len(solid) == len(surfaces.SQUARE_CASES[case]), case
     plt.close("all")
+
+
+def test_resample_at_the_pixels_between_them_and_outside():
+    img = torch.rand(9, 7)
+    for m in R.UPSAMPLING_METHODS:  # at the pixels themselves: the image, in flatten's frame
+        assert torch.allclose(R.resample(img, H.grid(img.shape), m), img, atol=1e-5), m
+        assert torch.allclose(R.upsample(img, 3, m), R.resample(img, H.grid((25, 19)), m)), m
+    mid = torch.tensor([[-1.0, -1.0 + 1.0 / 6]])  # halfway between columns 0 and 1 of row 0
+    assert torch.allclose(R.resample(img, mid, "bilinear"), (img[0, 0] + img[0, 1]) / 2, atol=1e-6)
+    assert torch.equal(R.resample(img, mid, "nearest"), img[0, :1])  # a tie goes to the lower index
+    far = torch.tensor([[5.0, -5.0]])  # outside [-1, 1]: the border sample
+    assert torch.equal(R.resample(img, far, "nearest"), img[-1:, 0])
+    rgb = R.resample(np.random.rand(9, 7, 3), torch.zeros(4, 5, 2))
+    assert rgb.shape == (4, 5, 3)
+    with pytest.raises(ValueError, match="method"):
+        R.resample(img, mid, "lanczos")
+    with pytest.raises(ValueError, match="coords"):
+        R.resample(img, torch.zeros(4, 3))

@@ -60,18 +60,6 @@ def test_frame_psnr_per_frame_and_errors():
         video.frame_psnr(bad, gt)
 
 
-def test_width_for_params_matches_counts():
-    target = H.count_parameters(H.make_model("siren", 3, 3, hidden_features=64))
-    w = video.width_for_params("relu_pe", 3, 3, target, num_frequencies=6)
-    n = H.count_parameters(H.make_model("relu_pe", 3, 3, hidden_features=w, num_frequencies=6))
-    n_other = [H.count_parameters(H.make_model("relu_pe", 3, 3, hidden_features=w + d, num_frequencies=6))
-               for d in (-1, 1)]
-    assert all(abs(n - target) <= abs(m - target) for m in n_other)
-    assert abs(n - target) / target < 0.03
-    with pytest.raises(ValueError):
-        video.width_for_params("siren", 3, 3, 0)
-
-
 def test_animation_html_is_self_contained_and_shows_the_first_frame():
     """The player the notebook shows: nothing fetched from outside, first frame visible with no click or script."""
     import re
