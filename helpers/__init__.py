@@ -63,10 +63,10 @@ from .plots import (
     show_images,
     show_meshes,
     show_points,
-    spectrum,
     to_numpy,
 )
 from .runtime import PROFILES, Runtime, by_profile, get_device, seed_everything, select_profile, setup
+from .signals import decibels, spectrogram, spectrum
 from .surfaces import evaluate_grid, extract_mesh, face_normals, grid_to_mesh, sample_surface
 
 __version__ = "0.1.0"

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .signals import spectrum
+
 #: The widest figure (inches) a notebook column shows at full size (about 1,100 px at 100 dpi).
 MAX_WIDTH = 11.0
 
@@ -101,39 +103,34 @@ def plot_histories(histories: dict, metric: str = "psnr", x: str = "step", ax=No
         plt.show()
 
 
-def spectrum(signal) -> np.ndarray:
-    """log10(1 + |FFT|) of a 1D signal (rfft) or a 2D gray image (centred fft2)."""
-    s = to_numpy(signal).squeeze()
-    if s.ndim == 1:
-        return np.log10(1e-8 + np.abs(np.fft.rfft(s)))
-    if s.ndim == 3:
-        s = s.mean(-1)
-    return np.log10(1 + np.abs(np.fft.fftshift(np.fft.fft2(s - s.mean()))))
+def plot_spectra(signals: dict, rate: float | None = None, size: float = 3.2, db_range: float = 80.0):
+    """Fourier spectra in dB (`helpers.signals.spectrum`) side by side: images as maps, 1D signals as curves.
 
-
-def plot_spectra(signals: dict, rate: float | None = None, size: float = 3.2):
-    """Fourier spectra side by side: images as log-magnitude maps, 1D signals as curves."""
+    One scale for all: the top `db_range` dB below the loudest bin of them all (the colour range
+    of the image maps, the y range of the curves).
+    """
     items = list(signals.items())
-    first = to_numpy(items[0][1]).squeeze()
-    if first.ndim == 1:
+    specs = [spectrum(s) for _, s in items]
+    if specs[0].ndim == 1:
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        for name, s in items:
-            spec = spectrum(s)
+        for (name, s), spec in zip(items, specs):
             f = np.fft.rfftfreq(len(to_numpy(s).squeeze()), d=1 / rate if rate else 1.0)
             ax.plot(f, spec, label=name, lw=0.8, alpha=0.8)
         ax.set_xlabel("frequency [Hz]" if rate else "frequency [cycles/sample]")
-        ax.set_ylabel("log10 |FFT|")
+        top = max(sp.max() for sp in specs)
+        ax.set_ylim(top - db_range - 5, top + 5)
+        ax.set_ylabel("|F| [dB]")
         ax.legend()
         ax.set_title("Spectra")
     else:
-        specs = [spectrum(s) for _, s in items]
         vmax = max(sp.max() for sp in specs)
         size = _fit_width(size, len(items))
         fig, axes = plt.subplots(1, len(items), figsize=(size * len(items), size), squeeze=False)
         for ax, (name, _), sp in zip(axes[0], items, specs):
-            ax.imshow(sp, cmap="magma", vmin=0, vmax=vmax)
-            ax.set_title(f"{name}: log(1+|F|)", fontsize=10)
+            ax.imshow(sp, cmap="magma", vmin=vmax - db_range, vmax=vmax)
+            ax.set_title(f"{name}: |F| [dB]", fontsize=10)
             ax.axis("off")
+        fig.suptitle(f"centred spectra, one scale: the top {db_range:g} dB", fontsize=10)
     fig.tight_layout()
     plt.show()
 

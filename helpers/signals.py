@@ -5,6 +5,7 @@ samples spans [-1, 1], so the sample spacing is h = 2 / (N - 1). That makes a
 finite difference here directly comparable to `helpers.gradient` of a
 network fitted on `helpers.flatten(image)`.
 
+`spectrum` and `spectrogram` give magnitudes in dB by one rule (`decibels`).
 `band_errors` splits the error of a fitted 1D signal by frequency band: how
 much of the content below and above a cutoff a fit reproduces;
 `image_band_errors` does the same for an image, inside and outside a radius of
@@ -15,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .checks import as_float_tensor
 
 
 def _as_image(img) -> torch.Tensor:
@@ -53,17 +56,41 @@ def image_laplacian(img) -> torch.Tensor:
     return d2y + d2x
 
 
+#: The floor of `decibels`: a silent bin reads -120 dB instead of -inf.
+DB_FLOOR = 1e-6
+
+
+def decibels(magnitude) -> np.ndarray:
+    """20·log10(|X| + 1e-6): the one dB rule of the course's spectra and spectrograms."""
+    return 20.0 * np.log10(np.abs(np.asarray(magnitude)).astype(np.float64) + DB_FLOOR)
+
+
+def spectrum(signal) -> np.ndarray:
+    """Magnitude of the Fourier transform in dB (`decibels`), unnormalized.
+
+    A 1D signal (N,): its rfft, N//2 + 1 bins from 0 to Nyquist. An image (H, W) or
+    (H, W, C) (colour averaged to gray): the centred fft2 of the image minus its mean,
+    low frequencies in the middle.
+    """
+    s = as_float_tensor(signal, "signal", device="cpu", finite=True).double().squeeze().numpy()
+    if s.ndim == 1:
+        return decibels(np.fft.rfft(s))
+    if s.ndim == 3:
+        s = s.mean(-1)
+    if s.ndim != 2:
+        raise ValueError(f"spectrum takes a 1D signal (N,) or an image (H, W) or (H, W, C), got shape {s.shape}")
+    return decibels(np.fft.fftshift(np.fft.fft2(s - s.mean())))
+
+
 def spectrogram(audio, rate: int, window: int = 1024, hop: int = 256):
-    """Log-magnitude short-time Fourier transform: (times [s], freqs [Hz], dB array (F, T))."""
-    x = torch.as_tensor(np.asarray(audio.detach().cpu() if torch.is_tensor(audio) else audio),
-                        dtype=torch.float32).flatten()
+    """Short-time Fourier transform magnitude in dB (`decibels`): (times [s], freqs [Hz], dB array (F, T))."""
+    x = as_float_tensor(audio, "audio", device="cpu", finite=True).flatten()
     window = min(window, len(x))
     hop = min(hop, window)
     S = torch.stft(x, n_fft=window, hop_length=hop, window=torch.hann_window(window), return_complex=True).abs()
-    db = 20 * torch.log10(S + 1e-6)
     freqs = np.fft.rfftfreq(window, 1 / rate)
     times = np.arange(S.shape[1]) * hop / rate
-    return times, freqs, db.numpy()
+    return times, freqs, decibels(S.numpy()).astype(np.float32)
 
 
 def band_errors(target, pred, rate: float, cutoff_hz: float) -> tuple[float, float]:

@@ -173,8 +173,3 @@ def test_explore_redraws_in_place_in_a_kernel(tmp_path):
     # the figure and the printed line were replaced by the redraw for omega_0 = 100, not added below
     assert sum("image/png" in k for k in kinds) == 1
     assert any("drew 100" in o.get("data", {}).get("text/plain", "") for o in outputs), outputs
-
-
-def test_spectrum_shapes():
-    assert helpers.spectrum(np.zeros(64)).shape == (33,)
-    assert helpers.spectrum(np.zeros((8, 10, 3))).shape == (8, 10)

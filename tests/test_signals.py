@@ -84,3 +84,19 @@ def test_image_band_errors_split_centre_and_outer_ring():
         signals.image_band_errors(target, target, 1.5)
     with pytest.raises(ValueError, match="no energy"):
         signals.image_band_errors(torch.full((8, 8), 0.3), torch.zeros(8, 8))
+
+
+def test_spectrum_and_spectrogram_share_one_db_rule():
+    assert helpers.spectrum(np.zeros(64)).shape == (33,)
+    assert helpers.spectrum(np.zeros((8, 10, 3))).shape == (8, 10)
+    assert helpers.spectrum(np.zeros(64)).min() == pytest.approx(-120.0)       # the floor, not -inf
+    n, k = 64, 5
+    spec = helpers.spectrum(np.cos(2 * np.pi * k * np.arange(n) / n))
+    assert spec.argmax() == k and spec[k] == pytest.approx(20 * np.log10(n / 2), abs=1e-6)
+    img = np.cos(2 * np.pi * 3 * np.arange(16) / 16)[None, :] * np.ones((16, 1))
+    centred = helpers.spectrum(img)                                             # DC in the middle: (8, 8)
+    assert np.unravel_index(centred.argmax(), centred.shape) in ((8, 5), (8, 11))
+    _, _, db = signals.spectrogram(np.ones(256), 1000, window=64, hop=64)
+    assert db.max() == pytest.approx(20 * np.log10(np.hanning(65)[:64].sum()), abs=0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        helpers.spectrum(np.array([1.0, np.nan, 0.0]))
