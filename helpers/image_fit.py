@@ -19,10 +19,9 @@ import torch
 from .checks import as_float_tensor
 from .coords import flatten, to_grid
 from .fitting import History, evaluate, fit
-from .metrics import correlation, psnr, ssim  # noqa: F401  (TEMP: old name for notebooks under review)
+from .metrics import psnr, ssim
 from .models import MODEL_LABELS, count_parameters, make_model
 from .plots import MAX_WIDTH
-from .representations import resample  # noqa: F401  (TEMP)
 
 
 @dataclass
