@@ -14,15 +14,19 @@ else
 TORCH ?= torch>=2.2,<3
 endif
 
-.PHONY: setup lab test test-fast lint times clean-notebooks bench clean
+.PHONY: setup lab test test-fast test-browser browser-setup lint times slides clean-notebooks bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/jupyterlab-overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (INR course)" >/dev/null
+	# JupyterLab defaults for the course: start the notebook's kernel without asking, never fetch news or
+	# update checks from the internet (the course works offline)
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp scripts/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 # JupyterLab on notebooks/. As root (Docker, Colab) Jupyter refuses to start without --allow-root.
@@ -37,9 +41,20 @@ lab: setup
 test: setup
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --durations=15
 
+# The real-browser test needs Playwright (the `browser` extra) and Debian's chromium; without them it is
+# skipped (with INR_BROWSER=1, as in .ci/run, it fails instead, and nbval leaves the notebooks it runs to it).
+browser-setup: setup
+	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { echo "no chromium: install it with 'apt-get install chromium' (Debian/Ubuntu)"; exit 1; }
+
+# JupyterLab in headless Chromium: the notebooks with sliders, audio or an animation, as a student sees them.
+test-browser: browser-setup
+	INR_BROWSER=1 $(BIN)/python -m pytest tests/test_browser.py -v
+
 # Unit tests only (seconds).
 test-fast: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/test_browser.py
 
 # ruff with the rule set in pyproject.toml ([tool.ruff]).
 lint: setup
@@ -51,6 +66,10 @@ PROFILES ?= quick standard
 NOTEBOOKS ?=
 times: setup
 	$(BIN)/python scripts/time_notebooks.py --profiles $(PROFILES) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+# Slide metadata for RISE (Alt+R in JupyterLab presents a notebook as a talk), from one rule: scripts/slides.py.
+slides: setup
+	$(BIN)/python scripts/slides.py notebooks
 
 # Strip outputs and execution counts from every notebook before committing.
 clean-notebooks: setup

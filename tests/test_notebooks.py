@@ -79,3 +79,30 @@ def test_present_from_environment(monkeypatch):
     helpers.setup(profile="quick", verbose=False)
     assert matplotlib.rcParams["font.size"] == 14
     helpers.runtime.set_figure_style(False)
+
+
+def _slides_script():
+    spec = importlib.util.spec_from_file_location("slides", ROOT / "scripts" / "slides.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_slide_rule_on_a_small_notebook():
+    md = lambda s: {"cell_type": "markdown", "source": s}    # noqa: E731
+    code = lambda s: {"cell_type": "code", "source": s}      # noqa: E731
+    nb = {"cells": [md("# 99 · Title"), code("rt = H.setup()"), md("## Sizes per profile"), code("cfg = ..."),
+                    md("## 1 · Idea"), md("prose"), code("H.show_images(...)"), md("### Detail"),
+                    code("# Check: it learned\nassert psnr > 20"), md("## Exercises"), md("<details>...</details>"),
+                    code("solution()"), md("## Summary")]}
+    assert _slides_script().slide_types(nb) == ["slide", "fragment", "skip", "skip", "slide", "-", "fragment",
+                                                "subslide", "skip", "skip", "skip", "skip", "slide"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_carries_the_slide_metadata_of_the_rule(path):
+    """RISE presents what the metadata says; `make slides` writes it from scripts/slides.py's rule."""
+    nb = json.loads(path.read_text())
+    want = _slides_script().slide_types(nb)
+    have = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb["cells"]]
+    assert have == want, f"{path.name}: slide metadata differs from the rule; run `make slides`"
