@@ -62,6 +62,7 @@ from .plots import (
     show_audio,
     show_images,
     show_meshes,
+    show_meshes_3d,
     show_points,
     to_numpy,
 )

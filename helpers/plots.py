@@ -195,6 +195,42 @@ def show_meshes(meshes: dict, views=((20, -60),), size: float = 3.5, up: str = "
     plt.show()
 
 
+def show_meshes_3d(meshes: dict, height: int = 360, up: str = "y", color=(0.65, 0.72, 0.85)) -> None:
+    """Meshes a student can turn: drag to rotate, scroll to zoom, right-drag to pan. Shows them, returns None.
+
+    One interactive viewer per mesh, side by side: trimesh's notebook viewer, which inlines three.js and the
+    mesh (as a base64 glTF) in the page, so it needs no network and no kernel once drawn (it works in an
+    exported HTML page too, not in a static PNG: keep a `show_meshes` figure beside it for those).
+    `up`: the axis that points up, 'y' or 'z' (three.js draws y up). About 0.7 MB of page per viewer.
+    """
+    import html
+
+    import trimesh
+    from IPython.display import HTML, display
+    from trimesh.viewer.notebook import scene_to_html
+
+    if not meshes:
+        raise ValueError("meshes is empty: pass {title: (vertices (V, 3), faces (F, 3))}")
+    if up not in ("y", "z"):
+        raise ValueError(f"up must be 'y' or 'z', got {up!r}")
+    frames = []
+    for title, (v, f) in meshes.items():
+        v, f = np.asarray(v, dtype=np.float64), np.asarray(f)
+        if v.ndim != 2 or v.shape[1] != 3 or f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
+            raise ValueError(f"mesh {title!r}: need vertices (V, 3) and a non-empty faces (F, 3), "
+                             f"got {v.shape} and {f.shape}")
+        if up == "z":
+            v = v[:, [0, 2, 1]] * np.array([1.0, 1.0, -1.0])  # (x, y, z) -> (x, z, -y): z becomes three.js's up
+        mesh = trimesh.Trimesh(v, f, process=False)
+        mesh.visual.face_colors = np.append(np.asarray(color) * 255, 255).astype(np.uint8)
+        doc = scene_to_html(trimesh.Scene(mesh), escape_quotes=True)
+        frames.append(f'<figure style="margin:0;flex:1 1 0;min-width:200px">'
+                      f'<figcaption style="text-align:center;font:14px sans-serif">{html.escape(str(title))}'
+                      f'</figcaption><iframe srcdoc="{doc}" data-role="mesh3d" style="width:100%;height:{height}px;'
+                      f'border:1px solid #ddd"></iframe></figure>')
+    display(HTML('<div style="display:flex;gap:10px;max-width:1100px">' + "".join(frames) + "</div>"))
+
+
 def show_points(points, ax=None, title=None, s: float = 2.0, up: str = "y", elev=20, azim=-60):
     """A 3D point cloud scatter: its own figure, shown, or drawn into the 3D axis `ax`. Returns None."""
     p = to_numpy(points)

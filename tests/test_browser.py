@@ -10,6 +10,7 @@ cells in the `quick` profile, and checks:
   `H.explore` redraws its figure (the picture changes);
 - every audio player holds sound data and plays;
 - notebook 06's animation shows its first frame without a click (a laid-out image, not 0 x 0);
+- every 3D mesh viewer (`H.show_meshes_3d`) draws: the first one's picture is not blank;
 - slide mode (RISE, what Alt+R opens) shows one slide per `slide` cell of scripts/slides.py's rule
   and advances on a key press;
 - the browser console logs no error, and no request leaves 127.0.0.1 (every other request is
@@ -41,15 +42,16 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-# The notebooks with something a browser must show: sliders (H.explore), audio players, the animation.
+# The notebooks with something a browser must show: sliders (H.explore), audio players, the animation,
+# 3D viewers (H.show_meshes_3d; the number of meshes in them).
 NOTEBOOKS = {
-    "01_explicit_vs_implicit": dict(sliders=1, audio=1),
-    "02_occupancy_networks": dict(sliders=2),
+    "01_explicit_vs_implicit": dict(sliders=1, audio=1, mesh3d=2),
+    "02_occupancy_networks": dict(sliders=2, mesh3d=2),
     "03_relu_limits": dict(audio=2),
     "04_siren_and_initialization": dict(sliders=1),
     "06_video_fitting": dict(sliders=1, animation=True),
     "07_audio_fitting": dict(sliders=1, audio=6),
-    "09_sdf_fitting": dict(sliders=1),
+    "09_sdf_fitting": dict(sliders=1, mesh3d=2),
 }
 RUN_TIMEOUT_S = 600          # per notebook; quick runs take well under a minute each on 2 CPU cores
 WIDGET_REPR = re.compile(r"\b(VBox|HBox|IntSlider|FloatSlider|FloatLogSlider|SelectionSlider)\(")
@@ -130,7 +132,8 @@ def browser(lab):
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=_chromium(),
-                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
+                                    "--use-angle=swiftshader", "--enable-unsafe-swiftshader"])  # WebGL, no GPU
         yield b
         b.close()
 
@@ -246,6 +249,8 @@ def test_notebook_in_jupyterlab(lab, browser, name):
             _check_audio(page, name, want["audio"])
         if want.get("animation"):
             _check_animation(page, name, shots)
+        if want.get("mesh3d"):
+            _check_mesh_viewer(page, name, want["mesh3d"], shots)
         _check_slides(context, f"{base}/rise/{name}.ipynb?token={token}", name, nb_dir, shots)
         assert not outside, f"{name}: requests that would leave the machine (blocked): {outside}"
         assert not console, f"{name}: browser console errors: {console}"
@@ -278,7 +283,7 @@ def _check_audio(page, name, expected):
             const src = a.currentSrc || a.src || (a.querySelector('source') || {}).src || '';
             a.muted = true;
             try { await a.play(); } catch (e) { return {src: src.length, error: String(e)}; }
-            await new Promise(r => setTimeout(r, 300));
+            for (let i = 0; i < 50 && a.currentTime === 0; i++) await new Promise(r => setTimeout(r, 100));
             const t = a.currentTime; a.pause();
             return {src: src.length, duration: a.duration, time: t};
         }""")
@@ -323,3 +328,23 @@ def _check_slides(context, url, name, nb_dir, shots):
         assert page.evaluate(where) != first, f"{name}: the slide show did not advance on → key presses"
     finally:
         page.close()
+
+
+def _check_mesh_viewer(page, name, expected, shots):
+    """The 3D viewers: as many as meshes were shown, and the first one draws a picture (not one flat colour)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    viewers = page.locator(".jp-OutputArea-output iframe[data-role='mesh3d']")
+    assert viewers.count() == expected, f"{name}: {viewers.count()} 3D viewers, expected {expected}"
+    first = viewers.first
+    first.scroll_into_view_if_needed()
+    deadline, spread = time.monotonic() + 60, 0.0
+    while spread < 10 and time.monotonic() < deadline:  # three.js draws once the page and WebGL are up
+        page.wait_for_timeout(1000)
+        pixels = np.asarray(Image.open(io.BytesIO(first.screenshot())).convert("L"), dtype=np.float32)
+        spread = float(pixels.std())
+    first.screenshot(path=str(shots / f"{name}_mesh3d.png"))
+    assert spread >= 10, f"{name}: the 3D viewer shows a blank picture (grey-level std {spread:.1f})"

@@ -106,3 +106,12 @@ def test_notebook_carries_the_slide_metadata_of_the_rule(path):
     want = _slides_script().slide_types(nb)
     have = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb["cells"]]
     assert have == want, f"{path.name}: slide metadata differs from the rule; run `make slides`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_cell_has_a_unique_id(path):
+    """nbformat 4.5 requires cell ids (a missing one is a validation warning now, an error in future nbformat)."""
+    nb = json.loads(path.read_text())
+    ids = [c.get("id") for c in nb["cells"]]
+    assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5) and all(ids) and len(set(ids)) == len(ids), \
+        f"{path.name}: cells without an id or with a repeated one"

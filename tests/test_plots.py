@@ -2,6 +2,7 @@
 figure twice), figures fit the notebook column, and `explore`'s figure and sliders agree."""
 import inspect
 import pathlib
+import re
 import warnings
 
 import matplotlib
@@ -47,6 +48,7 @@ CASES = {
     "plots.show_audio": [lambda: plots.show_audio({"tone": TONE}, rate=RATE, players=False)],
     "plots.plot_mesh": [_into_axes(lambda ax: plots.plot_mesh(ax, *SPHERE, title="sphere"), projection="3d")],
     "plots.show_meshes": [lambda: plots.show_meshes({"sphere": SPHERE, "again": SPHERE}, views=((20, 30), (60, 0)))],
+    "plots.show_meshes_3d": [lambda: plots.show_meshes_3d({"sphere": SPHERE, "z up": SPHERE}, up="z")],
     "plots.show_points": [lambda: plots.show_points(torch.rand(50, 3)),
                           _into_axes(lambda ax: plots.show_points(torch.rand(50, 3), ax=ax), projection="3d")],
     "plots.explore": [lambda: plots.explore(lambda a=1.0: plots.show_images([IMG * a]), static=dict(a=0.5),
@@ -97,7 +99,7 @@ def test_display_helper_shows_its_figure_and_returns_none(name, case, shown, cap
         warnings.simplefilter("error")  # e.g. explore's warning that figure and slider disagree
         assert case() is None, f"{name} must return None (a returned figure is drawn twice by Jupyter)"
     assert plt.get_fignums() == [], f"{name} left a figure open that nobody showed"
-    if name != "video.animate":  # an HTML player, not a matplotlib figure
+    if name not in ("video.animate", "plots.show_meshes_3d"):  # HTML players, not matplotlib figures
         assert shown, f"{name} did not show a figure"
     for width, _height in shown:
         assert width <= plots.MAX_WIDTH + 1e-6, f"{name}: a {width:.1f}-inch figure is wider than the column"
@@ -173,3 +175,19 @@ def test_explore_redraws_in_place_in_a_kernel(tmp_path):
     # the figure and the printed line were replaced by the redraw for omega_0 = 100, not added below
     assert sum("image/png" in k for k in kinds) == 1
     assert any("drew 100" in o.get("data", {}).get("text/plain", "") for o in outputs), outputs
+
+
+def test_show_meshes_3d_inlines_everything(monkeypatch):
+    """The viewer's page holds three.js and the mesh itself: nothing is fetched (the course works offline)."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    plots.show_meshes_3d({"sphere": SPHERE})
+    page = shown[0].data
+    assert page.count("<iframe") == 1 and "srcdoc=" in page and len(page) > 100_000
+    quote = r"(&quot;|\"|')?"
+    fetch = re.compile(rf"(src|href)\s*=\s*{quote}\s*(https?:)?//|url\(\s*{quote}(https?:)?//|from\s+{quote}https?:")
+    assert not fetch.search(page), f"the viewer links something outside the page: {fetch.search(page)}"
+    with pytest.raises(ValueError, match="faces"):
+        plots.show_meshes_3d({"bad": (SPHERE[0], np.zeros((0, 3), int))})
+    with pytest.raises(ValueError, match="up"):
+        plots.show_meshes_3d({"sphere": SPHERE}, up="x")
