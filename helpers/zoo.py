@@ -9,16 +9,22 @@ Every model takes coordinates (..., d) in [-1, 1]^d and returns (..., c), like `
   DenseGrid    one learnable grid, d-linearly interpolated (an encoding, or the whole representation)
 `make_zoo_model(kind, d, c, params=...)` builds any kind of `ZOO_KINDS`, at a budget of trainable
 parameters if asked (`size_for_budget` says which width, table size or resolution meets it).
+For the notebook's comparison: `pixel_split` (training and held-out pixels of an image) and `fit_zoo`
+(fit one kind on the training pixels, PSNR on each part, time per step).
 """
 from __future__ import annotations
 
 import inspect
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .checks import check_int, check_positive
+from .checks import check_image, check_int, check_positive
+from .coords import flatten
+from .fitting import History, evaluate, fit
+from .metrics import psnr
 from .models import MLP, SineLayer, Siren, _as_input, count_parameters, make_model
 
 
@@ -461,3 +467,64 @@ def make_zoo_model(kind: str, in_features: int, out_features: int, *, params: in
     if seed is not None:
         torch.manual_seed(check_int(seed, "seed"))
     return _build(kind, in_features, out_features, kwargs, seed)
+
+
+# ------------------------------------------------------------------------ fitting an image at equal budget
+def pixel_split(shape) -> dict:
+    """Boolean masks over the H·W pixels, in `helpers.flatten`'s row-major order: 'train', 'val', 'test'.
+
+    'train' is a checkerboard, pixel (i, j) with i + j even: half the pixels. Every other pixel is held out,
+    and its four neighbours are training pixels, so the held-out half asks what the representation does
+    *between* the samples it was fitted to. The held-out half is split by row: 'val' (i even) is for choosing
+    hyperparameters such as the learning rate, 'test' (i odd) is what a comparison reports.
+    """
+    if len(tuple(shape)) != 2:
+        raise ValueError(f"pixel_split needs an image shape (H, W), got {tuple(shape)}")
+    h, w = (check_int(n, "shape", 2, hint=" (at least 2 x 2 pixels, so that each part is not empty)")
+            for n in shape)
+    i, j = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    train = (i + j) % 2 == 0
+    return {"train": train.flatten(), "val": (~train & (i % 2 == 0)).flatten(),
+            "test": (~train & (i % 2 == 1)).flatten()}
+
+
+@dataclass
+class ZooFit:
+    """One model of the zoo fitted to the training pixels of an image, and how it did on each part."""
+
+    kind: str
+    lr: float
+    model: nn.Module
+    history: History      # PSNR of the training pixels over steps and seconds
+    image: torch.Tensor   # Φ on every pixel, (H, W), on the CPU
+    psnr: dict            # dB on 'train', 'val', 'test' (the masks of `pixel_split`)
+    params: int
+    ms_per_step: float    # wall time of the training steps (History.seconds) per step
+
+    @property
+    def label(self) -> str:
+        return ZOO_LABELS[self.kind]
+
+
+def fit_zoo(image, kind: str, split: dict, *, steps: int, lr: float, params: int | None = None, seed: int = 0,
+            device=None, data_range: float = 1.0, **model_kwargs) -> ZooFit:
+    """Fit `make_zoo_model(kind, 2, 1, params=params, seed=seed, **model_kwargs)` to a gray image's 'train' pixels.
+
+    Full batch (every training pixel every step), Adam at `lr` with `helpers.fit`'s cosine decay. Returns a
+    `ZooFit` with the PSNR of Φ on each mask of `split` (from `pixel_split`) and the time per step.
+    """
+    img = check_image(image, channels=(1,), min_size=2)
+    img = img[..., 0] if img.ndim == 3 else img
+    if set(split) != {"train", "val", "test"} or any(m.shape != (img.numel(),) for m in split.values()):
+        raise ValueError(f"split must be pixel_split(image.shape) for this {tuple(img.shape)} image: masks "
+                         "'train', 'val', 'test' over its H·W pixels")
+    coords, values = flatten(img, device=device)
+    model = make_zoo_model(kind, 2, 1, params=params, seed=seed, **model_kwargs).to(coords.device)
+    train = split["train"].to(coords.device)
+    hist = fit(model, coords[train], values[train], steps=steps, lr=lr, batch_size=None, data_range=data_range,
+               desc=ZOO_LABELS[kind])
+    out = evaluate(model, coords).detach()
+    scores = {name: psnr(out[m.to(coords.device)], values[m.to(coords.device)], data_range=data_range)
+              for name, m in split.items()}
+    return ZooFit(kind, float(lr), model, hist, out.reshape(img.shape).cpu(), scores,
+                  count_parameters(model), 1000.0 * hist.seconds / steps)
