@@ -18,19 +18,28 @@ def clean(nb: dict) -> dict:
     return nb
 
 
-def main(args):
+def rewrite(args, transform, verb: str, pattern: str = "**/*.ipynb") -> None:
+    """Apply transform(nb) -> nb to the notebooks named by `args` (files, or folders searched with `pattern`).
+
+    Writes only the notebooks that change, as nbformat writes them (indent 1), and prints "<verb> <path>".
+    Shared with scripts/slides.py.
+    """
     paths = []
     for a in args or ["notebooks"]:
         p = pathlib.Path(a)
-        paths += sorted(p.glob("**/*.ipynb")) if p.is_dir() else [p]
+        paths += sorted(p.glob(pattern)) if p.is_dir() else [p]
     for p in paths:
         if ".ipynb_checkpoints" in p.parts:
             continue
         text = p.read_text(encoding="utf-8")
-        new = json.dumps(clean(json.loads(text)), indent=1, ensure_ascii=False) + "\n"
+        new = json.dumps(transform(json.loads(text)), indent=1, ensure_ascii=False) + "\n"
         if new != text:
             p.write_text(new, encoding="utf-8")
-            print(f"cleaned {p}")
+            print(f"{verb} {p}")
+
+
+def main(args):
+    rewrite(args, clean, "cleaned")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ One rule for all notebooks, so the slides follow the text when it changes
 """
 from __future__ import annotations
 
-import json
 import pathlib
 import re
 import sys
@@ -60,16 +59,10 @@ def apply(nb: dict) -> dict:
 
 
 def main(args) -> None:
-    paths = []
-    for a in args or ["notebooks"]:
-        p = pathlib.Path(a)
-        paths += sorted(p.glob("[0-9][0-9]_*.ipynb")) if p.is_dir() else [p]
-    for p in paths:
-        text = p.read_text(encoding="utf-8")
-        new = json.dumps(apply(json.loads(text)), indent=1, ensure_ascii=False) + "\n"
-        if new != text:
-            p.write_text(new, encoding="utf-8")
-            print(f"slides: {p}")
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from clean_notebooks import rewrite
+
+    rewrite(args, apply, "slides:", pattern="[0-9][0-9]_*.ipynb")
 
 
 if __name__ == "__main__":
