@@ -148,7 +148,6 @@ KERNEL_STATE = """() => {
 def _wait_for_kernel(page, timeout_s: float = 120) -> None:
     """Until the notebook's kernel is started, connected and idle (cells sent earlier can be lost)."""
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
-    page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.ready")
     deadline = time.monotonic() + timeout_s
     while page.evaluate(KERNEL_STATE) != "idle/connected":
         if time.monotonic() > deadline:
@@ -167,7 +166,9 @@ def _run_all(page, timeout_s: float) -> None:
     every prompt has a number, or when, after some cell has run, nothing is running and the
     prompts have not changed for a few seconds.
     """
-    run = "window.jupyterapp.commands.execute('notebook:run-all-cells')"
+    # fire and forget: the command's promise is not awaited here (the prompts say when it is done), since
+    # Playwright fails an evaluate whose promise the page drops ("Resulting promise was garbage collected")
+    run = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
     page.evaluate(run)
     t0 = time.monotonic()
     deadline, last, stable, started, retried = t0 + timeout_s, None, 0, False, False
@@ -192,7 +193,7 @@ def _run_all(page, timeout_s: float) -> None:
 
 def _saved_outputs(page, path: pathlib.Path) -> list[dict]:
     """Save the notebook from the browser (File > Save) and return its code cells as saved."""
-    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")  # then wait, as above
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
     return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
