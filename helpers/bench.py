@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 import helpers as H
+from helpers import zoo
 
 
 def _sync(device):
@@ -117,8 +118,8 @@ def paper_recipe(model, coords, target, targets_db=(30.0, 40.0), max_steps=10000
     return hits, psnr, step, time.perf_counter() - t0
 
 
-def helpers_recipe(model, coords, target, horizon, eval_every=10, data_range=1.0):
-    """`helpers.fit` with its defaults, stopped at 40 dB over the whole image.
+def helpers_recipe(model, coords, target, horizon, eval_every=10, data_range=1.0, lr=None):
+    """`helpers.fit` with its defaults (or learning rate `lr`), stopped at 40 dB over the whole image.
 
     PSNR is on `data_range` (1.0 for targets in [0, 1]; 2.0 for targets in [-1, 1] gives the
     same number as the [0, 1] PSNR of the outputs mapped back, since 10·log10(2²/MSE) =
@@ -133,7 +134,8 @@ def helpers_recipe(model, coords, target, horizon, eval_every=10, data_range=1.0
 
     t0 = time.perf_counter()
     hist = H.fit(model, coords, target, steps=horizon, data_range=data_range, stop_at_psnr=40.0, log_every=1,
-                 progress=False, eval_fn=whole_image if batched else None, eval_every=eval_every)
+                 progress=False, eval_fn=whole_image if batched else None, eval_every=eval_every,
+                 **({} if lr is None else {"lr": lr}))
     seconds = time.perf_counter() - t0
     final = whole_image(model)["psnr"]
     hits = {}
@@ -155,7 +157,8 @@ def time_to_quality(device, size=256, horizon=600, max_steps=10000, max_seconds=
     coords, target = H.flatten(img, device=device)  # target in [-1, 1], coords as their get_mgrid
     target01 = (target + 1) / 2
     out = {"image": f"camera {size}x{size} gray (authors' pipeline), PSNR on [0, 1]",
-           "model": "SIREN 3x256, omega_0=30", "threads": torch.get_num_threads()}
+           "model": "SIREN 3x256, omega_0=30", "threads": torch.get_num_threads(),
+           "params": H.count_parameters(H.Siren(2, 1, 256, 3))}
     H.seed_everything(seed)
     base_hits, base_psnr, base_steps, base_seconds = paper_recipe(H.Siren(2, 1, 256, 3).to(device), coords, target,
                                                                   max_steps=max_steps, max_seconds=max_seconds)
@@ -170,6 +173,19 @@ def time_to_quality(device, size=256, horizon=600, max_steps=10000, max_seconds=
             # the authors' run was cut off before this target: their time was at least the time they ran
             "speedup_at_least": round(base_seconds / o[1], 1) if (o and not b) else None,
         }
+    # A hash grid next to SIREN (issue 18): Instant-NGP's image model with the paper's settings (L = 16 levels,
+    # F = 2, T = 2^19, N_min = 16, two hidden ReLU layers of 64, Adam 1e-2), finest level one cell per pixel;
+    # fit's cosine decay and batches, the same [0, 1] pixels and the same whole-image stop at 40 dB.
+    H.seed_everything(seed)
+    grid = zoo.HashGridNet(2, 1, max_resolution=max(size, 16)).to(device)
+    grid_hits, grid_psnr = helpers_recipe(grid, coords, target01, horizon, lr=zoo.ZOO_LR["hashgrid"])
+    out["hashgrid"] = {"model": "hash grid (Instant-NGP: L=16, F=2, T=2^19, N_min=16, N_max=image side) + "
+                                "ReLU MLP 2x64, Adam lr=1e-2 with fit's cosine decay",
+                       "params": H.count_parameters(grid), "final_psnr": round(grid_psnr, 2)}
+    for t in (30.0, 40.0):
+        g, o = grid_hits.get(t), ours_hits.get(t)
+        out["hashgrid"][f"{t:.0f}dB"] = {"steps": g and g[0], "s": g and round(g[1], 2),
+                                         "siren_s_over_grid_s": round(o[1] / g[1], 2) if (g and o) else None}
     out["baseline_final_psnr"], out["ours_final_psnr"] = round(base_psnr, 2), round(ours_psnr, 2)
     out["baseline_steps_run"], out["baseline_seconds_run"] = base_steps, round(base_seconds, 2)
     out["baseline_recipe"] = ("authors' explore_siren.ipynb: targets in [-1, 1], full batch, Adam lr=1e-4 constant, "
@@ -337,6 +353,14 @@ def main(argv=None):
         print(f"   authors' run stopped after {q['baseline_steps_run']} steps and {q['baseline_seconds_run']} s at "
               f"{q['baseline_final_psnr']} dB (a target not reached: '-'; '>=' compares with the time it ran); "
               f"ours ended at {q['ours_final_psnr']} dB")
+        g = q["hashgrid"]
+        print(f"   next to it, {g['model']}, {g['params']:,} parameters (SIREN 3x256: {q['params']:,}), "
+              "same stop rule:")
+        for t in ("30dB", "40dB"):
+            r = g[t]
+            vs = "-" if r["siren_s_over_grid_s"] is None else f"{r['siren_s_over_grid_s']}x SIREN's (ours) speed"
+            print(f"{t:>7} | hash grid {cell(r['steps']):>5} steps {cell(r['s']):>8} s | {vs}", flush=True)
+        print(f"   the hash grid ended at {g['final_psnr']} dB")
     if "derivatives" in args.parts:
         d = result["derivatives"] = derivatives(dev)
         print(f"\n2. gradient + Laplacian, {d['model']} on {d['grid']}: autograd {d['baseline_s']} s, "

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import as_float_tensor
+from .checks import as_float_tensor, check_int
 
 
 def _as_image(img) -> torch.Tensor:
@@ -155,3 +155,23 @@ def image_band_errors(target, pred, fraction: float = 0.25) -> tuple[float, floa
                              "the Nyquist frequency: a relative error there is undefined")
         out.append(float((fy - fx)[band].abs().norm()) / ref)
     return out[0], out[1]
+
+
+def zone_plate(size: int, corner_frequency: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """A zone plate: rings whose frequency rises linearly from the centre, in [0, 1]. Returns (image, frequency).
+
+    f(r) = ½ + ½·cos(π·k·r² / r_c), with r the distance in pixels from the image's centre and r_c that of a
+    corner. Its local frequency, the derivative of the phase over 2π, is k·r / r_c cycles per pixel: 0 at the
+    centre, `corner_frequency` = k at the corners (0.5 is the Nyquist frequency of the pixel grid, so every
+    frequency the grid can hold appears once, each on its own ring). `frequency` is that map, (size, size),
+    for splitting an error by frequency band.
+    """
+    size = check_int(size, "size", 4)
+    if not 0 < corner_frequency <= 0.5:
+        raise ValueError(f"corner_frequency must lie in (0, 0.5] cycles per pixel (0.5 is the Nyquist frequency; "
+                         f"above it the rings alias), got {corner_frequency}")
+    c = (size - 1) / 2
+    i, j = np.meshgrid(np.arange(size) - c, np.arange(size) - c, indexing="ij")
+    r, r_c = np.hypot(i, j), np.hypot(c, c)
+    image = 0.5 + 0.5 * np.cos(np.pi * corner_frequency * r ** 2 / r_c)
+    return image.astype(np.float32), (corner_frequency * r / r_c).astype(np.float32)

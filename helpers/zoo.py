@@ -511,13 +511,16 @@ def fit_zoo(image, kind: str, split: dict, *, steps: int, lr: float, params: int
     """Fit `make_zoo_model(kind, 2, 1, params=params, seed=seed, **model_kwargs)` to a gray image's 'train' pixels.
 
     Full batch (every training pixel every step), Adam at `lr` with `helpers.fit`'s cosine decay. Returns a
-    `ZooFit` with the PSNR of Φ on each mask of `split` (from `pixel_split`) and the time per step.
+    `ZooFit` with the PSNR of Φ on each mask of `split` and the time per step. `split` is usually
+    `pixel_split(image.shape)`; any dict of boolean (H·W,) masks with a 'train' mask works (e.g. every pixel
+    for training plus one mask per frequency band, to see where a fit's error lies).
     """
     img = check_image(image, channels=(1,), min_size=2)
     img = img[..., 0] if img.ndim == 3 else img
-    if set(split) != {"train", "val", "test"} or any(m.shape != (img.numel(),) for m in split.values()):
-        raise ValueError(f"split must be pixel_split(image.shape) for this {tuple(img.shape)} image: masks "
-                         "'train', 'val', 'test' over its H·W pixels")
+    if "train" not in split or any(not torch.is_tensor(m) or m.dtype != torch.bool or m.shape != (img.numel(),)
+                                   for m in split.values()):
+        raise ValueError(f"split must map names to boolean masks over the H·W pixels of this {tuple(img.shape)} "
+                         "image, 'train' among them: use pixel_split(image.shape), or {'train': mask, ...}")
     coords, values = flatten(img, device=device)
     model = make_zoo_model(kind, 2, 1, params=params, seed=seed, **model_kwargs).to(coords.device)
     train = split["train"].to(coords.device)

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 import helpers as H
-from helpers import bench
+from helpers import bench, zoo
 
 # Steps to 30 dB (PSNR on [0, 1]) at 64x64, measured on 2026-12-02 from the authors' own code: the image
 # fit of vsitzmann/siren explore_siren.ipynb transcribed literally into a scratch script outside this
@@ -57,6 +57,9 @@ def test_time_to_quality_runs_and_reports_both_recipes():
     # 16², 30 steps: both recipes pass 30 dB (measured 2026-12-02: authors 37.8 dB, ours 37.0 dB at the end)
     assert q["30dB"]["baseline_steps"] and q["30dB"]["ours_steps"] and q["30dB"]["speedup"]
     assert q["baseline_final_psnr"] > 33.0 and q["ours_final_psnr"] > 33.0
+    g = q["hashgrid"]                                      # the hash grid's row: same pixels, same stop rule
+    assert g["params"] == H.count_parameters(zoo.HashGridNet(2, 1, max_resolution=16)) and g["final_psnr"] > 20
+    assert set(g["40dB"]) == {"steps", "s", "siren_s_over_grid_s"}
 
 
 def test_time_to_quality_with_random_batches_measures_the_whole_image(monkeypatch):

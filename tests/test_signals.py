@@ -100,3 +100,19 @@ def test_spectrum_and_spectrogram_share_one_db_rule():
     assert db.max() == pytest.approx(20 * np.log10(np.hanning(65)[:64].sum()), abs=0.5)
     with pytest.raises(ValueError, match="NaN"):
         helpers.spectrum(np.array([1.0, np.nan, 0.0]))
+
+
+def test_zone_plate_rings_have_the_local_frequency_it_reports():
+    img, freq = signals.zone_plate(256)
+    assert img.shape == freq.shape == (256, 256) and img.dtype == np.float32
+    assert 0 <= img.min() and img.max() <= 1 and freq.min() < 0.005 and abs(freq.max() - 0.5) < 1e-6
+    # independent check: the strongest frequency of a window's spectrum is the map's frequency at its centre
+    for col in (160, 200, 240):                                           # on the centre row, right of the centre
+        row = img[128, col - 16:col + 16]                                   # 32 pixels of one row
+        spec = np.abs(np.fft.rfft((row - row.mean()) * np.hanning(32), n=1024))
+        peak = np.fft.rfftfreq(1024)[spec.argmax()]                      # cycles per pixel
+        assert abs(peak - freq[128, col]) < 0.02, (col, peak, freq[128, col])
+    with pytest.raises(ValueError, match="Nyquist"):
+        signals.zone_plate(64, corner_frequency=0.7)
+    with pytest.raises(ValueError, match="size must be a whole number"):
+        signals.zone_plate(64.5)

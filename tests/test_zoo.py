@@ -342,5 +342,15 @@ def test_fit_zoo_scores_each_part_and_a_grid_on_the_pixels_memorizes(camera16):
         assert abs(r.psnr[part] - H.psnr(out[mask], values[mask], data_range=1.0)) < 1e-6
     s = zoo.fit_zoo(img, "siren", split, steps=100, lr=1e-3, hidden_features=16, hidden_layers=1, seed=3)
     assert s.params == H.count_parameters(zoo.Siren(2, 1, 16, 1)) and len(s.history.psnr) > 0
-    with pytest.raises(ValueError, match="split must be pixel_split"):
+    with pytest.raises(ValueError, match="boolean masks over the H·W pixels of this \\(16, 16\\) image"):
         zoo.fit_zoo(img, "grid", zoo.pixel_split((8, 8)), steps=1, lr=1e-2, resolution=4)
+    every = torch.ones(256, dtype=torch.bool)
+    with pytest.raises(ValueError, match="'train' among them"):
+        zoo.fit_zoo(img, "grid", {"all": every}, steps=1, lr=1e-2, resolution=4)
+    with pytest.raises(ValueError, match="boolean masks"):                   # an index tensor is not a mask
+        zoo.fit_zoo(img, "grid", {"train": every.long()}, steps=1, lr=1e-2, resolution=4)
+    # any masks with 'train': every pixel trained, scored on the left half alone
+    left = (torch.arange(256) % 16 < 8)
+    g = zoo.fit_zoo(img, "grid", {"train": every, "left": left}, steps=200, lr=5e-2, params=256)
+    assert g.psnr["train"] > 60
+    assert abs(g.psnr["left"] - H.psnr(g.image.reshape(-1, 1)[left], values[left], data_range=1.0)) < 1e-6
