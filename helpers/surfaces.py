@@ -146,3 +146,31 @@ def marching_squares(values, level: float = 0.0, bounds=(-1.0, 1.0)):
         segs.append(p)
     seg = np.concatenate(segs) if segs else np.zeros((0, 2, 2))
     return (lo + seg * h).astype(np.float32)
+
+
+def count_handles(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """The number of handles (holes through the solid) of a closed triangle mesh: its total genus.
+
+    For each connected piece the Euler characteristic χ = V − E + F is 2 − 2g, so over C pieces the handles are
+    g = (2C − χ) / 2: 0 for a sphere or a box, 1 for a torus or a mug, 2 for two tori. Needs a closed mesh (every
+    edge in exactly two triangles), as marching cubes on a padded grid gives.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f = np.asarray(faces, dtype=np.int64)
+    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
+        raise ValueError(f"faces must be a non-empty (F, 3) array of vertex indices, got shape {f.shape}")
+    edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    unique, count = np.unique(edges, axis=0, return_counts=True)
+    if not (count == 2).all():
+        raise ValueError(f"count_handles needs a closed mesh: {int((count != 2).sum())} edges are not shared by "
+                         "exactly two triangles; extract the mesh from a padded grid (mise.padded_mesh) or close "
+                         "it first")
+    used = np.unique(f)
+    n = int(used.max()) + 1
+    graph = coo_matrix((np.ones(len(unique)), (unique[:, 0], unique[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    pieces = len(np.unique(labels[used]))
+    chi = len(used) - len(unique) + len(f)
+    return (2 * pieces - chi) // 2

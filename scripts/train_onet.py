@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -46,14 +47,25 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     ap.add_argument("--device", default=None, help="cuda / mps / cpu (default: best available)")
     ap.add_argument("--evals", type=int, default=8, help="held-out evaluations (and checkpoint saves) during training")
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="stop after this many steps; the cosine schedule still spans --steps (a cut run)")
+    ap.add_argument("--finalize", default=None, metavar="CHECKPOINT",
+                    help="no training: evaluate CHECKPOINT (e.g. the partial file a run saved at an evaluation, "
+                         "with --stop-after set to its step and the same other arguments) and write --out and "
+                         "its notes, with the IoU curve read from --log")
+    ap.add_argument("--log", default=None, help="with --finalize: the run's printed output, for its IoU curve")
     args = ap.parse_args(argv)
+    stop = args.stop_after or args.steps
+    if not 1 <= stop <= args.steps:
+        raise SystemExit(f"--stop-after must lie in [1, --steps={args.steps}], got {args.stop_after}")
 
     if args.threads:
         torch.set_num_threads(args.threads)
     rt = H.setup(seed=args.seed, profile="full", device=args.device)
     command = "python scripts/train_onet.py " + " ".join(sys.argv[1:] if argv is None else argv)
     t0 = time.perf_counter()
-    train = shapes.make_shapes(args.train_shapes, seed=args.seed, device=rt.device)
+    # --finalize trains nothing: only the held-out and validation shapes are needed
+    train = shapes.make_shapes(args.train_shapes if not args.finalize else 1, seed=args.seed, device=rt.device)
     test = shapes.make_shapes(args.test_shapes, seed=args.seed + 1, device=rt.device)
     val = shapes.make_shapes(args.test_shapes, seed=args.seed + 2, device=rt.device)  # monitors training
     t_data = time.perf_counter() - t0
@@ -68,46 +80,74 @@ def main(argv=None):
     sampler = onet.make_sampler(train, args.batch, args.k, near_fraction=args.near_fraction, generator=g)
 
     out = Path(args.out)
+    curve = []  # (step, validation IoU, held-out IoU, seconds since start)
+    eval_every = max(1, args.steps // max(1, args.evals))
 
     def eval_fn(m):
         ious_val, _ = onet.heldout_iou(m, val, n_points=16384, seed=123)
         ious, _ = onet.heldout_iou(m, test, n_points=16384, seed=123)
         onet.save_checkpoint(m, out, dict(command=command, partial=True))  # a usable file if the run is cut short
         m.train()  # heldout_iou switches to eval mode; fit keeps training afterwards
-        print(f"  IoU validation {ious_val.mean():.3f}, held-out {ious.mean():.3f}  "
+        curve.append((eval_every * (len(curve) + 1), ious_val.mean().item(), ious.mean().item(),
+                      time.perf_counter() - t0))
+        print(f"  step {curve[-1][0]}: IoU validation {ious_val.mean():.3f}, held-out {ious.mean():.3f}  "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
         return {"iou": ious.mean().item(), "iou_val": ious_val.mean().item()}
 
     t1 = time.perf_counter()
-    hist = H.fit(model, sampler=sampler, loss_fn=onet.loss_fn, steps=args.steps, lr=args.lr,
-                 eval_fn=eval_fn, eval_every=max(1, args.steps // max(1, args.evals)), progress=False,
-                 log_every=50)
-    t_train = time.perf_counter() - t1
+    if args.finalize:  # a run that was cut: its partial checkpoint and its printed IoU curve
+        model = onet.load_checkpoint(args.finalize, rt.device)[0]
+        final_loss, t_train = None, None
+        if args.log:
+            pattern = re.compile(r"IoU validation ([0-9.]+), held-out ([0-9.]+)\s+\(([0-9]+) s\)")
+            found = [m.groups() for m in map(pattern.search, Path(args.log).read_text().splitlines()) if m]
+            curve = [(eval_every * (k + 1), float(a), float(b), float(t)) for k, (a, b, t) in enumerate(found)]
+            curve = [c for c in curve if c[0] <= stop]
+            built = re.search(r"^data: .* in ([0-9]+) s$", Path(args.log).read_text(), re.M)
+            t_data = float(built.group(1)) if built else t_data  # the run's own time to build the shapes
+    else:
+        schedule = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps,  # noqa: E731
+                                                                           eta_min=args.lr * 0.05)
+        hist = H.fit(model, sampler=sampler, loss_fn=onet.loss_fn, steps=stop, lr=args.lr, schedule=schedule,
+                     eval_fn=eval_fn, eval_every=eval_every, progress=False, log_every=50)
+        final_loss, t_train = hist.final_loss, time.perf_counter() - t1
     ious, _ = onet.heldout_iou(model, test, n_points=100_000, seed=0)
-    print(f"final loss {hist.final_loss:.2f}, held-out IoU {ious.mean():.4f} (median {ious.median():.4f})")
+    print(f"final loss {final_loss}, held-out IoU {ious.mean():.4f} (median {ious.median():.4f})")
 
+    if args.finalize:  # the command that reproduces these weights
+        command = re.sub(r"\s*--(finalize|log) \S+", "", command)
+        if args.stop_after is not None and "--stop-after" not in command:
+            command += f" --stop-after {args.stop_after}"
+    if t_train is None and curve:
+        t_train = curve[-1][3] - t_data
     meta = dict(command=command, seed=args.seed, device=str(rt.device), threads=torch.get_num_threads(),
-                steps=args.steps, batch=args.batch, k=args.k, lr=args.lr, near_fraction=args.near_fraction,
-                train_shapes=args.train_shapes, test_shapes=args.test_shapes,
-                data_seconds=round(t_data), train_seconds=round(t_train),
-                heldout_iou=round(ious.mean().item(), 4), final_loss=round(hist.final_loss, 3),
+                steps=stop, schedule_steps=args.steps, batch=args.batch, k=args.k, lr=args.lr,
+                near_fraction=args.near_fraction, train_shapes=args.train_shapes, test_shapes=args.test_shapes,
+                data_seconds=round(t_data), train_seconds=None if t_train is None else round(t_train),
+                heldout_iou=round(ious.mean().item(), 4),
+                final_loss=None if final_loss is None else round(final_loss, 3),
                 torch=torch.__version__, platform=platform.platform(), weights="float16")
     onet.save_checkpoint(model, out, meta)
     half = onet.load_checkpoint(out, rt.device)[0]
     ious_half, _ = onet.heldout_iou(half, test, n_points=100_000, seed=0)
     n_params = H.count_parameters(model)
     notes = out.with_suffix(".notes.md")
+    cut = f"; the cosine schedule spans {args.steps} steps and the run stopped after {stop}" if stop < args.steps else ""
+    minutes = "time not recorded" if t_train is None else f"{t_train / 60:.1f} min"
+    points = ", ".join(f"{v:.3f} / {h:.3f} at step {st:,}" for st, v, h, _ in curve) or "not recorded"
+    loss = "not recorded (a finalized cut run)" if final_loss is None else f"{final_loss:.2f}"
     notes.write_text(f"""### `{out.name}`
 
 Occupancy Network (notebook 02) trained on procedural shapes by the project's own code.
 
 - command: `{command}` (from the repository root, course venv)
-- seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1})
+- seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1}; validation shapes that monitored the run: seed {args.seed + 2})
 - device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
-- training: {args.steps} steps of {args.batch} shapes x {args.k} query points ({args.near_fraction:.0%} near the surface, N(0, 0.05²) off surface samples; the rest uniform in the box), 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine; {t_train / 60:.1f} min (+ {t_data / 60:.1f} min to build the shapes)
+- training: {stop} steps of {args.batch} shapes x {args.k} query points ({args.near_fraction:.0%} near the surface, N(0, 0.05²) off surface samples; the rest uniform in the box), 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine{cut}; {minutes} (+ {t_data / 60:.1f} min to build the shapes)
 - model: {n_params:,} parameters (c_dim {model.config['c_dim']}, encoder width {model.config['enc_hidden']}, decoder width {model.config['dec_hidden']}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
-- final training loss: {hist.final_loss:.2f} (BCE summed over {args.k} points, averaged over shapes)
-- held-out IoU ({args.test_shapes} shapes of seed {args.seed + 1}, 100k uniform points, τ = 0.2): {ious_half.mean():.3f} mean, {ious_half.median():.3f} median (float16 weights; float32: {ious.mean():.3f})
+- IoU during training (64 shapes each, 16k points; validation / held-out): {points}
+- final training loss: {loss} (BCE summed over {args.k} points, averaged over shapes)
+- held-out IoU ({args.test_shapes} shapes of seed {args.seed + 1}, 100k uniform points, τ = 0.2): **{ious_half.mean():.3f} mean**, {ious_half.median():.3f} median, {ious_half.min():.3f} worst (float16 weights; float32: {ious.mean():.3f})
 - size: {out.stat().st_size:,} bytes
 """)
     print(notes.read_text())

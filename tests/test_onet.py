@@ -153,3 +153,44 @@ def test_show_reconstructions_returns_none_with_a_hull_column(monkeypatch):
     (fig,) = shown
     assert len(fig.axes) == 2 * 2 * 4 and fig.get_size_inches()[0] <= 11   # 2 shapes x 2 views x 4 columns
     plt.close("all")
+
+
+def test_training_script_cut_run_and_finalize_reproduce_a_longer_run(tmp_path, monkeypatch):
+    # --stop-after N keeps the schedule of --steps: its weights are the longer run's at step N; --finalize turns
+    # such a partial file (and the run's printed log) into the checkpoint and notes with the command that remakes it
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "train_onet.py"
+    spec = importlib.util.spec_from_file_location("train_onet", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    small = ["--train-shapes", "4", "--test-shapes", "2", "--batch", "2", "--k", "64", "--threads", "0",
+             "--enc-hidden", "8", "--c-dim", "8", "--hidden", "8", "--evals", "2"]
+    partial = {}
+    save = mod.onet.save_checkpoint
+
+    def recording_save(model, path, meta=None, half=True):
+        if meta and meta.get("partial"):
+            partial[len(partial) + 1] = {k: v.clone() for k, v in model.state_dict().items()}
+        save(model, path, meta, half)
+
+    monkeypatch.setattr(mod.onet, "save_checkpoint", recording_save)
+    mod.main(["--out", str(tmp_path / "long.pt"), "--steps", "4", *small])        # evaluations at steps 2 and 4
+    monkeypatch.setattr(mod.onet, "save_checkpoint", save)
+    mod.main(["--out", str(tmp_path / "cut.pt"), "--steps", "4", "--stop-after", "2", *small])
+    cut, meta = onet.load_checkpoint(tmp_path / "cut.pt")
+    assert meta["steps"] == 2 and meta["schedule_steps"] == 4 and "--stop-after 2" in meta["command"]
+    for k, v in cut.state_dict().items():                          # the long run's weights at step 2 (float16)
+        assert torch.equal(v, partial[1][k].half().float() if v.is_floating_point() else partial[1][k]), k
+    assert not torch.equal(partial[1]["decoder.fc_out.weight"], partial[2]["decoder.fc_out.weight"])
+    log = tmp_path / "run.log"
+    log.write_text("data: 4 training shapes (seed 0), 2 held-out (seed 1) and 2 validation (seed 2) in 7 s\n"
+                   "  IoU validation 0.100, held-out 0.200  (9 s)\n  IoU validation 0.300, held-out 0.400  (11 s)\n")
+    mod.main(["--out", str(tmp_path / "final.pt"), "--steps", "4", "--stop-after", "2", *small,
+              "--finalize", str(tmp_path / "cut.pt"), "--log", str(log)])
+    final, meta = onet.load_checkpoint(tmp_path / "final.pt")
+    assert all(torch.equal(v, cut.state_dict()[k]) for k, v in final.state_dict().items())
+    assert "--finalize" not in meta["command"] and "--stop-after 2" in meta["command"] and meta["train_seconds"] == 2
+    notes = (tmp_path / "final.notes.md").read_text()
+    assert "0.100 / 0.200 at step 2" in notes and "0.300" not in notes and "stopped after 2" in notes

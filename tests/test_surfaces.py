@@ -101,3 +101,27 @@ def test_marching_cubes_refuses_a_partly_nan_field():
         H.extract_mesh(half_nan, resolution=16)
     with pytest.raises(ValueError, match="fix the function"):
         surfaces.grid_to_mesh(np.where(np.arange(8 ** 3).reshape(8, 8, 8) % 7, 1.0, np.inf) - 0.5)
+
+
+def test_count_handles_is_the_genus_of_closed_meshes():
+    from helpers import mise, shapes, surfaces
+
+    g = torch.linspace(-1, 1, 49)
+    X = torch.stack(torch.meshgrid(g, g, g, indexing="ij"), -1)
+    ring = lambda c: shapes.sdf_torus(X - torch.tensor(c), torch.tensor(0.4), torch.tensor(0.12))
+    box = shapes.sdf_box(X, torch.tensor([0.6, 0.6, 0.3]))
+    cases = {"sphere": X.norm(dim=-1) - 0.5, "box": box, "torus": ring([0.0, 0.0, 0.0]),
+             "two tori": torch.minimum(ring([0.0, 0.0, 0.45]), ring([0.0, 0.0, -0.45])),
+             "box minus a cylinder (a hole through it)": torch.maximum(box, -shapes.sdf_cylinder(X, torch.tensor(0.25),
+                                                                                                 torch.tensor(0.9))),
+             "sphere and a separate torus": torch.minimum((X - torch.tensor([0.0, 0.0, 0.55])).norm(dim=-1) - 0.3,
+                                                          ring([0.0, 0.0, -0.45]))}
+    expected = {"sphere": 0, "box": 0, "torus": 1, "two tori": 2, "box minus a cylinder (a hole through it)": 1,
+                "sphere and a separate torus": 1}
+    for name, sdf in cases.items():
+        v, f = mise.padded_mesh(-sdf.numpy(), 0.0)                 # inside: -sdf > 0
+        assert surfaces.count_handles(v, f) == expected[name], name
+    with pytest.raises(ValueError, match="needs a closed mesh"):
+        surfaces.count_handles(v, f[:-1])                            # one triangle missing: a boundary
+    with pytest.raises(ValueError, match=r"\(F, 3\)"):
+        surfaces.count_handles(v, np.zeros((0, 3)))
