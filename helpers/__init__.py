@@ -15,6 +15,7 @@ One concept per module. The core, used across the course (most of it re-exported
 The modules of one notebook each (imported by name, e.g. `from helpers import video`):
   representations 01 · shapes, onet, mise 02 · image_fit 03, 05, 08 · init_analysis 04 · video 06 ·
   audio 07 · poisson 08 · sdf 09 · zoo 11 · bench (the benchmark, `python -m helpers.bench`)
+  meta 10 (set encoder, hypernetwork, modulations, batched SIREN, Reptile, the glyph data)
 """
 from .checks import (
     as_float_tensor,
