@@ -54,6 +54,11 @@ def main(argv=None):
                          "with --stop-after set to its step and the same other arguments) and write --out and "
                          "its notes, with the IoU curve read from --log")
     ap.add_argument("--log", default=None, help="with --finalize: the run's printed output, for its IoU curve")
+    ap.add_argument("--init", default=None, metavar="CHECKPOINT",
+                    help="start from this checkpoint's weights and widths (a second stage of training)")
+    ap.add_argument("--sampler-seed", type=int, default=None,
+                    help="seed of the query/observation sampler (default: --seed); a second stage takes a new one so "
+                         "that it does not replay the first stage's batches")
     args = ap.parse_args(argv)
     stop = args.stop_after or args.steps
     if not 1 <= stop <= args.steps:
@@ -73,10 +78,14 @@ def main(argv=None):
           f"and {len(val)} validation (seed {args.seed + 2}) in {t_data:.0f} s", flush=True)
 
     torch.manual_seed(args.seed)
-    widths = dict(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden)
-    model = onet.OccupancyNetwork(**{k: v for k, v in widths.items() if v is not None}).to(rt.device)
+    if args.init:  # a second stage: the first stage's weights (float16 in the file) and widths
+        model = onet.load_checkpoint(args.init, rt.device)[0].train()
+        print(f"starting from {args.init}", flush=True)
+    else:
+        widths = dict(c_dim=args.c_dim, enc_hidden=args.enc_hidden, dec_hidden=args.hidden)
+        model = onet.OccupancyNetwork(**{k: v for k, v in widths.items() if v is not None}).to(rt.device)
     print(onet.summary(model), flush=True)
-    g = torch.Generator(device=rt.device).manual_seed(args.seed)
+    g = torch.Generator(device=rt.device).manual_seed(args.seed if args.sampler_seed is None else args.sampler_seed)
     sampler = onet.make_sampler(train, args.batch, args.k, near_fraction=args.near_fraction, generator=g)
 
     out = Path(args.out)
@@ -103,8 +112,11 @@ def main(argv=None):
             found = [m.groups() for m in map(pattern.search, Path(args.log).read_text().splitlines()) if m]
             curve = [(eval_every * (k + 1), float(a), float(b), float(t)) for k, (a, b, t) in enumerate(found)]
             curve = [c for c in curve if c[0] <= stop]
-            built = re.search(r"^data: .* in ([0-9]+) s$", Path(args.log).read_text(), re.M)
+            text = Path(args.log).read_text()
+            built = re.search(r"^data: .* in ([0-9]+) s$", text, re.M)
             t_data = float(built.group(1)) if built else t_data  # the run's own time to build the shapes
+            ended = re.search(r"^final loss ([0-9.]+),", text, re.M)    # a run that was not cut printed it
+            final_loss = float(ended.group(1)) if ended and stop == args.steps else None
     else:
         schedule = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps,  # noqa: E731
                                                                            eta_min=args.lr * 0.05)
@@ -120,7 +132,11 @@ def main(argv=None):
             command += f" --stop-after {args.stop_after}"
     if t_train is None and curve:
         t_train = curve[-1][3] - t_data
-    meta = dict(command=command, seed=args.seed, device=str(rt.device), threads=torch.get_num_threads(),
+    first = onet.load_checkpoint(args.init)[1] if args.init else {}   # a second stage adds to the first's totals
+    steps_total = int(first.get("steps_total", first.get("steps", 0))) + stop
+    seconds_total = None if t_train is None else round(t_train + float(first.get("train_seconds_total",
+                                                                                first.get("train_seconds", 0))))
+    meta = dict(command=command, seed=args.seed, steps_total=steps_total, train_seconds_total=seconds_total, device=str(rt.device), threads=torch.get_num_threads(),
                 steps=stop, schedule_steps=args.steps, batch=args.batch, k=args.k, lr=args.lr,
                 near_fraction=args.near_fraction, train_shapes=args.train_shapes, test_shapes=args.test_shapes,
                 data_seconds=round(t_data), train_seconds=None if t_train is None else round(t_train),
@@ -142,7 +158,7 @@ Occupancy Network (notebook 02) trained on procedural shapes by the project's ow
 
 - command: `{command}` (from the repository root, course venv)
 - seed: {args.seed} (training shapes: `helpers.shapes.make_shapes({args.train_shapes}, seed={args.seed})`; held-out: seed {args.seed + 1}; validation shapes that monitored the run: seed {args.seed + 2})
-- device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
+{"" if not args.init else f"- second stage: started from the weights of `{args.init}` (that file's own notes give its first stage), sampler seed {args.sampler_seed}; both stages together: {steps_total:,} steps" + ("" if seconds_total is None else f", {seconds_total / 60:.0f} min of training") + chr(10)}- device: {rt.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, on a shared 2-core CPU (load average {os.getloadavg()[0]:.1f} at the end)
 - training: {stop} steps of {args.batch} shapes x {args.k} query points ({args.near_fraction:.0%} near the surface, N(0, 0.05²) off surface samples; the rest uniform in the box), 300 observed points (noise 0.005), Adam lr {args.lr:g} cosine{cut}; {minutes} (+ {t_data / 60:.1f} min to build the shapes)
 - model: {n_params:,} parameters (c_dim {model.config['c_dim']}, encoder width {model.config['enc_hidden']}, decoder width {model.config['dec_hidden']}); weights stored as **float16** (load with `helpers.onet.load_checkpoint`, which casts back to float32 and uses `torch.load(..., weights_only=True)`)
 - IoU during training (64 shapes each, 16k points; validation / held-out): {points}

@@ -194,3 +194,9 @@ def test_training_script_cut_run_and_finalize_reproduce_a_longer_run(tmp_path, m
     assert "--finalize" not in meta["command"] and "--stop-after 2" in meta["command"] and meta["train_seconds"] == 2
     notes = (tmp_path / "final.notes.md").read_text()
     assert "0.100 / 0.200 at step 2" in notes and "0.300" not in notes and "stopped after 2" in notes
+    # a second stage starts from a checkpoint's weights and adds to its totals
+    mod.main(["--out", str(tmp_path / "stage2.pt"), "--steps", "2", *small, "--init", str(tmp_path / "final.pt"),
+              "--sampler-seed", "5"])
+    _, meta2 = onet.load_checkpoint(tmp_path / "stage2.pt")
+    assert meta2["steps"] == 2 and meta2["steps_total"] == 4
+    assert "second stage" in (tmp_path / "stage2.notes.md").read_text()
