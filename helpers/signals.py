@@ -161,10 +161,11 @@ def zone_plate(size: int, corner_frequency: float = 0.5) -> tuple[np.ndarray, np
     """A zone plate: rings whose frequency rises linearly from the centre, in [0, 1]. Returns (image, frequency).
 
     f(r) = ½ + ½·cos(π·k·r² / r_c), with r the distance in pixels from the image's centre and r_c that of a
-    corner. Its local frequency, the derivative of the phase over 2π, is k·r / r_c cycles per pixel: 0 at the
-    centre, `corner_frequency` = k at the corners (0.5 is the Nyquist frequency of the pixel grid, so every
-    frequency the grid can hold appears once, each on its own ring). `frequency` is that map, (size, size),
-    for splitting an error by frequency band.
+    corner. Its local frequency, the derivative of the phase over 2π, is k·r / r_c cycles per pixel, across the
+    rings: 0 at the centre, `corner_frequency` = k at the corners, each frequency on its own ring. 0.5 is the
+    Nyquist frequency of the pixel grid along an axis; at the corners the rings run diagonally, so along either
+    axis no ring changes faster than k/√2 (≈ 0.35 for k = 0.5) and nothing aliases. `frequency` is that map,
+    (size, size), for splitting an error by frequency band.
     """
     size = check_int(size, "size", 4)
     if not 0 < corner_frequency <= 0.5:

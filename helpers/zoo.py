@@ -497,7 +497,7 @@ class ZooFit:
     model: nn.Module
     history: History      # PSNR of the training pixels over steps and seconds
     image: torch.Tensor   # Φ on every pixel, (H, W), on the CPU
-    psnr: dict            # dB on 'train', 'val', 'test' (the masks of `pixel_split`)
+    psnr: dict            # dB on each mask of the split given to fit_zoo ('train', 'val', 'test' of `pixel_split`)
     params: int
     ms_per_step: float    # wall time of the training steps (History.seconds) per step
 
@@ -521,6 +521,10 @@ def fit_zoo(image, kind: str, split: dict, *, steps: int, lr: float, params: int
                                    for m in split.values()):
         raise ValueError(f"split must map names to boolean masks over the H·W pixels of this {tuple(img.shape)} "
                          "image, 'train' among them: use pixel_split(image.shape), or {'train': mask, ...}")
+    empty = [name for name, m in split.items() if not bool(m.any())]
+    if empty:
+        raise ValueError(f"split masks {empty} select no pixel: a PSNR over no pixels is undefined (checked before "
+                         "fitting, so no fit is wasted)")
     coords, values = flatten(img, device=device)
     model = make_zoo_model(kind, 2, 1, params=params, seed=seed, **model_kwargs).to(coords.device)
     train = split["train"].to(coords.device)

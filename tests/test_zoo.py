@@ -349,6 +349,8 @@ def test_fit_zoo_scores_each_part_and_a_grid_on_the_pixels_memorizes(camera16):
         zoo.fit_zoo(img, "grid", {"all": every}, steps=1, lr=1e-2, resolution=4)
     with pytest.raises(ValueError, match="boolean masks"):                   # an index tensor is not a mask
         zoo.fit_zoo(img, "grid", {"train": every.long()}, steps=1, lr=1e-2, resolution=4)
+    with pytest.raises(ValueError, match=r"\['none'\] select no pixel"):      # refused before the fit, not after
+        zoo.fit_zoo(img, "grid", {"train": every, "none": ~every}, steps=1, lr=1e-2, resolution=4)
     # any masks with 'train': every pixel trained, scored on the left half alone
     left = (torch.arange(256) % 16 < 8)
     g = zoo.fit_zoo(img, "grid", {"train": every, "left": left}, steps=200, lr=5e-2, params=256)
