@@ -152,8 +152,9 @@ def count_handles(vertices: np.ndarray, faces: np.ndarray) -> int:
     """The number of handles (holes through the solid) of a closed triangle mesh: its total genus.
 
     For each connected piece the Euler characteristic χ = V − E + F is 2 − 2g, so over C pieces the handles are
-    g = (2C − χ) / 2: 0 for a sphere or a box, 1 for a torus or a mug, 2 for two tori. Needs a closed mesh (every
-    edge in exactly two triangles), as marching cubes on a padded grid gives.
+    g = (2C − χ) / 2: 0 for a sphere or a box, 1 for a torus or a mug, 2 for two tori. Needs a closed manifold
+    mesh (every edge in exactly two triangles, and the triangles around each vertex forming one fan, not two
+    sheets touching at a point), as marching cubes on a padded grid gives; raises ValueError otherwise.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -161,13 +162,28 @@ def count_handles(vertices: np.ndarray, faces: np.ndarray) -> int:
     f = np.asarray(faces, dtype=np.int64)
     if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
         raise ValueError(f"faces must be a non-empty (F, 3) array of vertex indices, got shape {f.shape}")
-    edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    unique, count = np.unique(edges, axis=0, return_counts=True)
+    k, n_f = np.repeat(np.arange(3), len(f)), len(f)
+    j = np.tile(np.arange(n_f), 3)
+    a, b = f[j, k], f[j, (k + 1) % 3]                                 # side k of triangle j runs from a to b
+    edges = np.sort(np.stack([a, b], axis=1), axis=1)
+    unique, inverse, count = np.unique(edges, axis=0, return_inverse=True, return_counts=True)
     if not (count == 2).all():
         raise ValueError(f"count_handles needs a closed mesh: {int((count != 2).sum())} edges are not shared by "
                          "exactly two triangles; extract the mesh from a padded grid (mise.padded_mesh) or close "
                          "it first")
+    # Two sheets touching at one vertex (a pinch) leave every edge in two triangles but change χ (two spheres
+    # touching at a point would give -1 handles). Join the corners (triangle, vertex) of the two triangles on each
+    # edge at both its ends: on a manifold the corners around each vertex form exactly one group.
+    corner_a, corner_b = 3 * j + k, 3 * j + (k + 1) % 3
+    h1, h2 = np.argsort(inverse.ravel(), kind="stable").reshape(-1, 2).T  # the two sides on each edge
+    same = a[h1] == a[h2]                                               # do they run the same way?
+    u = np.concatenate([corner_a[h1], corner_b[h1]])
+    w = np.concatenate([np.where(same, corner_a[h2], corner_b[h2]), np.where(same, corner_b[h2], corner_a[h2])])
+    groups = connected_components(coo_matrix((np.ones(len(u)), (u, w)), shape=(3 * n_f, 3 * n_f)), directed=False)[0]
     used = np.unique(f)
+    if groups != len(used):
+        raise ValueError(f"count_handles needs a manifold mesh: at {groups - len(used)} vertex(es) separate sheets "
+                         "of surface touch, so V - E + F does not give the genus")
     n = int(used.max()) + 1
     graph = coo_matrix((np.ones(len(unique)), (unique[:, 0], unique[:, 1])), shape=(n, n))
     labels = connected_components(graph, directed=False)[1]

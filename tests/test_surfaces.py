@@ -125,3 +125,9 @@ def test_count_handles_is_the_genus_of_closed_meshes():
         surfaces.count_handles(v, f[:-1])                            # one triangle missing: a boundary
     with pytest.raises(ValueError, match=r"\(F, 3\)"):
         surfaces.count_handles(v, np.zeros((0, 3)))
+    # two tetrahedra sharing one vertex: every edge is in two triangles, yet χ = 3 would give -1 handles
+    tet = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    v7 = np.random.default_rng(0).random((7, 3))
+    assert surfaces.count_handles(v7, tet) == 0
+    with pytest.raises(ValueError, match="needs a manifold mesh"):
+        surfaces.count_handles(v7, np.concatenate([tet, np.where(tet > 0, tet + 3, 0)]))
