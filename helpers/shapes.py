@@ -195,6 +195,22 @@ class ShapeSet:
             pts = torch.cat([pts, near.clamp(lo, hi)], dim=1)
         return pts, self.occupancy(pts, idx).float()
 
+    def handles(self, i: int, resolution: int = 64):
+        """Holes through shape i (its genus) as a mesh on a resolution³ grid shows them; None if the grid decides.
+
+        Where two parts barely touch or a wall is thinner than a cell, moving the grid by part of a cell opens or
+        closes a handle; so the exact shape is meshed on the grid shifted by 0, 1/4 and 1/2 cell (padded, closed)
+        and the count is returned only if all three agree.
+        """
+        from .mise import padded_mesh
+        from .surfaces import count_handles, evaluate_grid
+
+        h = 2 / (resolution - 1)                                          # the grid's cell size
+        counts = {count_handles(*padded_mesh(-evaluate_grid(lambda p: self.sdf(p, [i]), resolution,
+                                                            bounds=(s * h - 1, s * h + 1), device=self.device), 0.0))
+                  for s in (0, 0.25, 0.5)}
+        return counts.pop() if len(counts) == 1 else None
+
     def mesh(self, i: int, resolution: int = 128):
         """Ground-truth mesh of shape i: marching cubes of its exact SDF on a resolution³ grid over the box."""
         from .surfaces import extract_mesh

@@ -60,3 +60,14 @@ def test_bad_input(two):
         shapes.make_shapes(0)
     with pytest.raises(ValueError, match="non-finite"):
         shapes.check_points(torch.tensor([[0.0, float("nan"), 0.0]]))
+
+
+def test_handles_of_a_shape_agree_on_shifted_grids():
+    from helpers import shapes
+
+    test = shapes.make_shapes(24, seed=1)
+    torus = next(i for i in range(len(test)) if test.describe(i) == "torus")
+    assert test.handles(torus, 33) == 1                                   # one ring: one hole, on all three grids
+    blob = next(i for i in range(len(test)) if "torus" not in test.describe(i) and " − " not in test.describe(i)
+                and test.handles(i, 33) is not None)
+    assert test.handles(blob, 33) == 0                                    # this union of convex parts has none
